@@ -1,0 +1,10 @@
+import type { KV } from '../messages/kv.ts'
+
+/**
+ * Services is etcd's v3 API at the services level: one object per gRPC service, one method per RPC, taking and
+ * answering the proto's messages as plain objects (see src/messages). The in-process engine implements it; the
+ * client-level API is written once over it.
+ */
+export interface Services {
+  readonly kv: KV
+}

@@ -1,0 +1,13 @@
+/**
+ * etcdlite: an in-process, embeddable, etcd v3-compatible key-value engine.
+ * @packageDocumentation
+ */
+export { open, Engine, defaults, type OpenOptions } from './api/engine.ts'
+export { Client } from './api/client.ts'
+export { TxnBuilder } from './api/txn-builder.ts'
+export { op, compare, type Op, type OpResponse, type TxnResult, type CompareOperator } from './api/ops.ts'
+export type { GetOptions, PutOptions, DeleteOptions, KeyRangeOptions } from './api/options.ts'
+export type { Services } from './api/services.ts'
+export { EtcdError, isEtcdError, type EtcdErrorCode } from './util/errors.ts'
+export type { BytesLike } from './util/bytes.ts'
+export type * from './messages/kv.ts'

@@ -1,0 +1,185 @@
+import { Buffer } from 'node:buffer'
+import { fromBin } from '../util/bytes.ts'
+import { EtcdError } from '../util/errors.ts'
+import type {
+  CompactionRequest,
+  CompactionResponse,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  KeyValue,
+  KV,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  ResponseHeader,
+  ResponseOp,
+  TxnRequest,
+  TxnResponse,
+} from '../messages/kv.ts'
+import { applyDelete, applyPut, applyRange, type LeaseRegistry, type RangeOutcome } from './apply.ts'
+import type { KeyRecord } from './key-record.ts'
+import { raftRequestSize } from './request-size.ts'
+import { int, parseDelete, parsePut, parseRange, parseTxn, type RequestLimits } from './requests.ts'
+import type { MvccStore } from './store.ts'
+import { evaluateTxn, type OpOutcome } from './txn.ts'
+import { checkDuplicateKeys } from './txn-intervals.ts'
+
+/** KvLimits: etcd's request limits. */
+export interface KvLimits extends RequestLimits {
+  /** maxRequestBytes caps the encoded size of a write request. @default 1572864 (1.5 MiB) */
+  maxRequestBytes: number
+}
+
+/** KvContext is what the KV service needs from the engine around it. */
+export interface KvContext {
+  readonly store: MvccStore
+  readonly leases: LeaseRegistry
+  readonly limits: KvLimits
+  /** header builds a response header at a revision (cluster and member ids, raft term). */
+  header(revision: number): ResponseHeader
+  /** assertOpen throws ETCD_STOPPED once the engine is closed. */
+  assertOpen(): void
+}
+
+const EMPTY = Buffer.alloc(0)
+
+/**
+ * KvService is etcd's KV service over the MVCC store: it parses each request (etcd's static checks), applies it in a
+ * read or write txn, and answers the proto-shaped response. A request that fails changes nothing.
+ */
+export class KvService implements KV {
+  readonly #ctx: KvContext
+
+  constructor(ctx: KvContext) {
+    this.#ctx = ctx
+  }
+
+  async range(request: RangeRequest): Promise<RangeResponse> {
+    this.#ctx.assertOpen()
+    const op = parseRange(request)
+    const view = this.#ctx.store.read()
+    const outcome = applyRange(view, op)
+    return rangeResponse(outcome, this.#ctx.header(view.rev))
+  }
+
+  async put(request: PutRequest): Promise<PutResponse> {
+    const ctx = this.#ctx
+    ctx.assertOpen()
+    const op = parsePut(request)
+    this.#checkSize(raftRequestSize(op))
+    // A one-shot put looks the lease up before anything else, as etcd's does.
+    if (op.lease !== 0n && !ctx.leases.has(op.lease)) throw new EtcdError('ETCD_LEASE_NOT_FOUND')
+    const txn = ctx.store.write()
+    try {
+      const outcome = applyPut(txn, op, ctx.leases)
+      txn.end()
+      const response: PutResponse = { header: ctx.header(ctx.store.rev) }
+      if (outcome.prev !== undefined) response.prevKv = keyValue(outcome.prev, false)
+      return response
+    } finally {
+      txn.abort()
+    }
+  }
+
+  async deleteRange(request: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+    const ctx = this.#ctx
+    ctx.assertOpen()
+    const op = parseDelete(request)
+    this.#checkSize(raftRequestSize(op))
+    const txn = ctx.store.write()
+    try {
+      const outcome = applyDelete(txn, op)
+      txn.end()
+      return {
+        header: ctx.header(ctx.store.rev),
+        deleted: outcome.deleted,
+        prevKvs: outcome.prevs === undefined ? [] : outcome.prevs.map((r) => keyValue(r, false)),
+      }
+    } finally {
+      txn.abort()
+    }
+  }
+
+  async txn(request: TxnRequest): Promise<TxnResponse> {
+    const ctx = this.#ctx
+    ctx.assertOpen()
+    const op = parseTxn(request, ctx.limits)
+    checkDuplicateKeys(op.success, op.failure)
+    this.#checkSize(raftRequestSize(op))
+    const txn = ctx.store.write()
+    try {
+      const outcome = evaluateTxn(txn, op, ctx.leases)
+      txn.end()
+      const header = ctx.header(ctx.store.rev)
+      return { header, succeeded: outcome.succeeded, responses: outcome.responses.map((o) => responseOp(o, header)) }
+    } finally {
+      txn.abort()
+    }
+  }
+
+  async compact(request: CompactionRequest): Promise<CompactionResponse> {
+    const ctx = this.#ctx
+    ctx.assertOpen()
+    if (typeof request !== 'object' || request === null) throw new TypeError('compaction request must be an object')
+    const revision = int(request.revision, 'revision')
+    const done = ctx.store.compact(revision)
+    if (request.physical === true) await done
+    return { header: ctx.header(ctx.store.rev) }
+  }
+
+  #checkSize(size: number): void {
+    if (size > this.#ctx.limits.maxRequestBytes) throw new EtcdError('ETCD_REQUEST_TOO_LARGE')
+  }
+}
+
+/** keyValue turns a stored record into the KeyValue message (fresh buffers the caller may keep or change). */
+export function keyValue(record: KeyRecord, keysOnly: boolean): KeyValue {
+  return {
+    key: fromBin(record.key),
+    createRevision: record.createRevision,
+    modRevision: record.modRevision,
+    version: record.version,
+    value: keysOnly || record.value === '' ? EMPTY : fromBin(record.value),
+    lease: record.lease,
+  }
+}
+
+function rangeResponse(outcome: RangeOutcome, header: ResponseHeader): RangeResponse {
+  return {
+    header,
+    kvs: outcome.records.map((r) => keyValue(r, outcome.keysOnly)),
+    more: outcome.more,
+    count: outcome.count,
+  }
+}
+
+/** responseOp converts one op's outcome inside a txn; every nested response carries the txn's header revision. */
+function responseOp(outcome: OpOutcome, header: ResponseHeader): ResponseOp {
+  const h = { ...header }
+  switch (outcome.kind) {
+    case 'range':
+      return { responseRange: rangeResponse(outcome, h) }
+    case 'put': {
+      const responsePut: PutResponse = { header: h }
+      if (outcome.prev !== undefined) responsePut.prevKv = keyValue(outcome.prev, false)
+      return { responsePut }
+    }
+    case 'delete':
+      return {
+        responseDeleteRange: {
+          header: h,
+          deleted: outcome.deleted,
+          prevKvs: outcome.prevs === undefined ? [] : outcome.prevs.map((r) => keyValue(r, false)),
+        },
+      }
+    case 'txn':
+      return {
+        responseTxn: {
+          header: h,
+          succeeded: outcome.succeeded,
+          responses: outcome.responses.map((o) => responseOp(o, header)),
+        },
+      }
+  }
+}

@@ -1,0 +1,231 @@
+import { toBin, toBinOptional, type Bin, type BytesLike } from '../util/bytes.ts'
+import { EtcdError } from '../util/errors.ts'
+import {
+  compareResults,
+  compareTargets,
+  sortOrders,
+  sortTargets,
+  type Compare,
+  type CompareResult,
+  type CompareTarget,
+  type DeleteRangeRequest,
+  type LeaseIdLike,
+  type PutRequest,
+  type RangeRequest,
+  type RequestOp,
+  type SortOrder,
+  type SortTarget,
+  type TxnRequest,
+} from '../messages/kv.ts'
+
+/**
+ * The engine's parsed form of KV requests: bytes as latin1 strings, defaults filled in, etcd's static checks done.
+ * Parsing mirrors the checks etcd's gRPC layer makes before a request reaches the store, in the same order, so the
+ * same bad request fails with the same error: a programming mistake (a number where bytes belong) is a TypeError,
+ * what etcd itself rejects is an EtcdError.
+ */
+
+export interface RangeOp {
+  readonly kind: 'range'
+  readonly key: Bin
+  /** end: '' for the key alone, '\0' for every key from `key` on, else the exclusive end. */
+  readonly end: Bin
+  readonly limit: number
+  readonly revision: number
+  readonly sortOrder: SortOrder
+  readonly sortTarget: SortTarget
+  readonly keysOnly: boolean
+  readonly countOnly: boolean
+  readonly minModRevision: number
+  readonly maxModRevision: number
+  readonly minCreateRevision: number
+  readonly maxCreateRevision: number
+}
+
+export interface PutOp {
+  readonly kind: 'put'
+  readonly key: Bin
+  readonly value: Bin
+  readonly lease: bigint
+  readonly prevKv: boolean
+  readonly ignoreValue: boolean
+  readonly ignoreLease: boolean
+}
+
+export interface DeleteOp {
+  readonly kind: 'delete'
+  readonly key: Bin
+  readonly end: Bin
+  readonly prevKv: boolean
+}
+
+export interface CompareOp {
+  readonly target: CompareTarget
+  readonly result: CompareResult
+  readonly key: Bin
+  readonly end: Bin
+  /** operand: a number for VERSION / CREATE / MOD, a bigint for LEASE, bytes for VALUE. */
+  readonly operand: number | bigint | Bin
+}
+
+export interface TxnOp {
+  readonly kind: 'txn'
+  readonly compares: readonly CompareOp[]
+  readonly success: readonly Op[]
+  readonly failure: readonly Op[]
+}
+
+export type Op = RangeOp | PutOp | DeleteOp | TxnOp
+
+/** Limits that parsing enforces; the defaults are etcd's. */
+export interface RequestLimits {
+  /** maxTxnOps caps the compares, and the operations of each branch, of a txn. @default 128 */
+  maxTxnOps: number
+}
+
+export function parseRange(req: RangeRequest): RangeOp {
+  assertObject(req, 'range request')
+  const key = toBin(req.key, 'key')
+  if (key === '') throw new EtcdError('ETCD_EMPTY_KEY')
+  const sortOrder = req.sortOrder ?? 'NONE'
+  const sortTarget = req.sortTarget ?? 'KEY'
+  if (!sortOrders.includes(sortOrder) || !sortTargets.includes(sortTarget)) {
+    throw new EtcdError('ETCD_INVALID_SORT_OPTION')
+  }
+  return {
+    kind: 'range',
+    key,
+    end: toBinOptional(req.rangeEnd, 'rangeEnd'),
+    limit: int(req.limit, 'limit'),
+    revision: int(req.revision, 'revision'),
+    sortOrder,
+    sortTarget,
+    keysOnly: bool(req.keysOnly, 'keysOnly'),
+    countOnly: bool(req.countOnly, 'countOnly'),
+    minModRevision: int(req.minModRevision, 'minModRevision'),
+    maxModRevision: int(req.maxModRevision, 'maxModRevision'),
+    minCreateRevision: int(req.minCreateRevision, 'minCreateRevision'),
+    maxCreateRevision: int(req.maxCreateRevision, 'maxCreateRevision'),
+  }
+}
+
+export function parsePut(req: PutRequest): PutOp {
+  assertObject(req, 'put request')
+  const key = toBin(req.key, 'key')
+  const value = toBinOptional(req.value, 'value')
+  const lease = leaseId(req.lease, 'lease')
+  const ignoreValue = bool(req.ignoreValue, 'ignoreValue')
+  const ignoreLease = bool(req.ignoreLease, 'ignoreLease')
+  if (key === '') throw new EtcdError('ETCD_EMPTY_KEY')
+  if (ignoreValue && value !== '') throw new EtcdError('ETCD_VALUE_PROVIDED')
+  if (ignoreLease && lease !== 0n) throw new EtcdError('ETCD_LEASE_PROVIDED')
+  return { kind: 'put', key, value, lease, prevKv: bool(req.prevKv, 'prevKv'), ignoreValue, ignoreLease }
+}
+
+export function parseDelete(req: DeleteRangeRequest): DeleteOp {
+  assertObject(req, 'delete request')
+  const key = toBin(req.key, 'key')
+  if (key === '') throw new EtcdError('ETCD_EMPTY_KEY')
+  return { kind: 'delete', key, end: toBinOptional(req.rangeEnd, 'rangeEnd'), prevKv: bool(req.prevKv, 'prevKv') }
+}
+
+/**
+ * parseTxn parses a txn and its nested txns. As etcd does: the compare list and each branch may hold at most
+ * maxTxnOps entries, compares need a key, an empty RequestOp is "key not found", and each op gets its own checks.
+ * The duplicate-key check comes after (see txn-intervals.ts).
+ */
+export function parseTxn(req: TxnRequest, limits: RequestLimits): TxnOp {
+  assertObject(req, 'txn request')
+  const compare = list(req.compare, 'compare')
+  const success = list(req.success, 'success')
+  const failure = list(req.failure, 'failure')
+  if (Math.max(compare.length, success.length, failure.length) > limits.maxTxnOps) {
+    throw new EtcdError('ETCD_TOO_MANY_OPS')
+  }
+  const compares = compare.map(parseCompare)
+  return {
+    kind: 'txn',
+    compares,
+    success: success.map((op) => parseRequestOp(op, limits)),
+    failure: failure.map((op) => parseRequestOp(op, limits)),
+  }
+}
+
+export function parseRequestOp(op: RequestOp, limits: RequestLimits): Op {
+  if (typeof op !== 'object' || op === null) throw new TypeError('a txn operation must be an object')
+  const o = op as Partial<Record<'requestRange' | 'requestPut' | 'requestDeleteRange' | 'requestTxn', unknown>>
+  const set = (['requestRange', 'requestPut', 'requestDeleteRange', 'requestTxn'] as const).filter(
+    (f) => o[f] !== undefined && o[f] !== null,
+  )
+  if (set.length > 1) throw new TypeError(`a txn operation sets more than one of ${set.join(', ')}`)
+  if (o.requestRange) return parseRange(o.requestRange as RangeRequest)
+  if (o.requestPut) return parsePut(o.requestPut as PutRequest)
+  if (o.requestDeleteRange) return parseDelete(o.requestDeleteRange as DeleteRangeRequest)
+  if (o.requestTxn) return parseTxn(o.requestTxn as TxnRequest, limits)
+  // etcd answers an operation with no request in it as a missing key.
+  throw new EtcdError('ETCD_KEY_NOT_FOUND')
+}
+
+function parseCompare(c: Compare): CompareOp {
+  if (typeof c !== 'object' || c === null) throw new TypeError('a compare must be an object')
+  if (!compareTargets.includes(c.target)) throw new TypeError(`unknown compare target ${String(c.target)}`)
+  if (!compareResults.includes(c.result)) throw new TypeError(`unknown compare result ${String(c.result)}`)
+  const key = toBin(c.key, 'compare key')
+  if (key === '') throw new EtcdError('ETCD_EMPTY_KEY')
+  let operand: number | bigint | Bin
+  switch (c.target) {
+    case 'VERSION':
+      operand = int(c.version, 'compare version')
+      break
+    case 'CREATE':
+      operand = int(c.createRevision, 'compare createRevision')
+      break
+    case 'MOD':
+      operand = int(c.modRevision, 'compare modRevision')
+      break
+    case 'LEASE':
+      operand = leaseId(c.lease, 'compare lease')
+      break
+    case 'VALUE':
+      operand = toBinOptional(c.value as BytesLike | undefined, 'compare value')
+      break
+  }
+  return { target: c.target, result: c.result, key, end: toBinOptional(c.rangeEnd, 'compare rangeEnd'), operand }
+}
+
+const INT64_MIN = -(2n ** 63n)
+const INT64_MAX = 2n ** 63n - 1n
+
+/** leaseId normalises a lease id to a bigint int64; absent is 0n (no lease). */
+export function leaseId(value: LeaseIdLike | undefined | null, what: string): bigint {
+  if (value === undefined || value === null) return 0n
+  if (typeof value === 'bigint') {
+    if (value < INT64_MIN || value > INT64_MAX) throw new RangeError(`${what} ${value} is not an int64`)
+    return value
+  }
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value)
+  throw new TypeError(`${what} must be a bigint or a safe integer, got ${String(value)}`)
+}
+
+/** int checks an optional integer field; absent is 0. */
+export function int(value: number | undefined | null, what: string): number {
+  if (value === undefined || value === null) return 0
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value
+  throw new TypeError(`${what} must be a safe integer, got ${String(value)}`)
+}
+
+function bool(value: boolean | undefined | null, what: string): boolean {
+  if (value === undefined || value === null) return false
+  if (typeof value === 'boolean') return value
+  throw new TypeError(`${what} must be a boolean, got ${typeof value}`)
+}
+
+function list<T>(value: T[] | undefined | null, what: string): T[] {
+  if (value === undefined || value === null) return []
+  if (Array.isArray(value)) return value
+  throw new TypeError(`txn ${what} must be an array`)
+}
+
+function assertObject(value: unknown, what: string): void {
+  if (typeof value !== 'object' || value === null) throw new TypeError(`${what} must be an object`)
+}

@@ -1,0 +1,283 @@
+import type { Bin } from '../util/bytes.ts'
+import { EtcdError } from '../util/errors.ts'
+import { HistoryLog } from './history-log.ts'
+import type { KeyIndex } from './key-index.ts'
+import { makeRecord, makeTombstone, type KeyRecord } from './key-record.ts'
+import { TreeIndex } from './tree-index.ts'
+
+/** Change is one change a write made: the new record, and the live version it replaced or deleted. */
+export interface Change {
+  readonly record: KeyRecord
+  readonly prev: KeyRecord | undefined
+}
+
+/** Commit is what one write txn changed, announced to commit listeners (watch hub, lessor, backend). */
+export interface Commit {
+  readonly rev: number
+  readonly changes: readonly Change[]
+}
+
+export type CommitListener = (commit: Commit) => void
+export type CompactListener = (rev: number) => void
+
+/** RangeOptions select what a range reads: `rev` 0 is the view's revision; `limit` 0 is unlimited. */
+export interface RangeOptions {
+  rev?: number
+  limit?: number
+  countOnly?: boolean
+}
+
+/** RangeResult: the visible records (at most `limit`), the count of keys in range, and the view's revision. */
+export interface RangeResult {
+  records: KeyRecord[]
+  count: number
+  rev: number
+}
+
+/** ReadView is what a read needs: ranges at the view's revision or an older retained one. */
+export interface ReadView {
+  /** rev is the revision the view reads at by default. */
+  readonly rev: number
+  /** firstRev is the compact revision: the oldest revision still readable. */
+  readonly firstRev: number
+  range(key: Bin, end: Bin, options?: RangeOptions): RangeResult
+}
+
+/** WriteView adds changes; they all share one main revision and become visible to others at end(). */
+export interface WriteView extends ReadView {
+  put(key: Bin, value: Bin, lease: bigint): Change
+  deleteRange(key: Bin, end: Bin): Change[]
+}
+
+/** Config of the compactor: keys compacted per chunk before yielding to the event loop. */
+const COMPACT_CHUNK = 10_000
+
+/**
+ * MvccStore is the multi-version store: the key index, the history log, the current and compact revisions.
+ *
+ * Reads and writes happen in transactions. A write txn applies its changes to the index at once (so its own later
+ * reads see them) and keeps an undo list; end() commits them as one new revision, abort() takes them back. A write
+ * txn that changed nothing consumes no revision. Transactions are synchronous: nothing else runs between a txn's
+ * start and its end, so each one is isolated by construction.
+ */
+export class MvccStore {
+  readonly index = new TreeIndex()
+  readonly log = new HistoryLog()
+  #rev = 1
+  #compactRev = 0
+  #writing = false
+  #compaction: Promise<void> = Promise.resolve()
+  readonly #commitListeners: CommitListener[] = []
+  readonly #compactListeners: CompactListener[] = []
+
+  /** rev is the revision of the last committed write (1 in a fresh store). */
+  get rev(): number {
+    return this.#rev
+  }
+
+  /** compactRev is the revision of the last compaction (0 before any). */
+  get compactRev(): number {
+    return this.#compactRev
+  }
+
+  /** onCommit registers a listener called synchronously after each write that changed something. */
+  onCommit(listener: CommitListener): void {
+    this.#commitListeners.push(listener)
+  }
+
+  /** onCompact registers a listener called when the compact revision moves. */
+  onCompact(listener: CompactListener): void {
+    this.#compactListeners.push(listener)
+  }
+
+  /** read opens a read txn at the current revision. */
+  read(): ReadTxn {
+    return new ReadTxn(this, this.#rev)
+  }
+
+  /** write opens the write txn; only one can be open, and it must end before control returns to the event loop. */
+  write(): WriteTxn {
+    if (this.#writing) throw new Error('mvcc: a write txn is already open')
+    this.#writing = true
+    return new WriteTxn(this, this.#rev)
+  }
+
+  /**
+   * compact makes every revision below `rev` unreadable at once and removes the history they alone need, in chunks,
+   * in the background. The returned promise settles when that removal is done.
+   * @throws EtcdError ETCD_COMPACTED when rev is at or below the compact revision, ETCD_FUTURE_REV above the current.
+   */
+  compact(rev: number): Promise<void> {
+    if (rev <= this.#compactRev) throw new EtcdError('ETCD_COMPACTED')
+    if (rev > this.#rev) throw new EtcdError('ETCD_FUTURE_REV')
+    this.#compactRev = rev
+    this.log.compact(rev)
+    for (const listener of this.#compactListeners) listener(rev)
+    this.#compaction = this.#compaction.then(() => this.#compactIndex(rev))
+    return this.#compaction
+  }
+
+  async #compactIndex(rev: number): Promise<void> {
+    let from: Bin | undefined = ''
+    while (from !== undefined) {
+      from = this.index.compactChunk(rev, from, COMPACT_CHUNK)
+      if (from !== undefined) await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+
+  /** rangeAt serves ranges for the txns. */
+  rangeAt(viewRev: number, key: Bin, end: Bin, options: RangeOptions | undefined): RangeResult {
+    let rev = options?.rev ?? 0
+    if (rev > viewRev) throw new EtcdError('ETCD_FUTURE_REV')
+    if (rev <= 0) rev = viewRev
+    if (rev < this.#compactRev) throw new EtcdError('ETCD_COMPACTED')
+    const { records, count } = this.index.range(key, end, rev, options?.limit ?? 0, options?.countOnly ?? false)
+    return { records, count, rev: viewRev }
+  }
+
+  /** finishWrite commits or discards a write txn's changes. */
+  finishWrite(txn: WriteTxn, changes: Change[], commit: boolean): Commit | undefined {
+    this.#writing = false
+    if (changes.length === 0) return undefined
+    if (!commit) {
+      for (let i = changes.length - 1; i >= 0; i--) {
+        const key = changes[i]!.record.key
+        const ki = this.index.get(key)!
+        ki.dropLatest()
+        if (ki.records.length === 0) this.index.delete(key)
+      }
+      return undefined
+    }
+    const rev = txn.beginRev + 1
+    this.#rev = rev
+    const records = changes.map((c) => c.record)
+    this.log.append(records)
+    const done: Commit = { rev, changes }
+    for (const listener of this.#commitListeners) listener(done)
+    return done
+  }
+}
+
+/** ReadTxn reads the store as of the revision it was opened at (or an older retained one). */
+export class ReadTxn implements ReadView {
+  readonly #store: MvccStore
+  readonly rev: number
+
+  constructor(store: MvccStore, rev: number) {
+    this.#store = store
+    this.rev = rev
+  }
+
+  get firstRev(): number {
+    return this.#store.compactRev
+  }
+
+  range(key: Bin, end: Bin, options?: RangeOptions): RangeResult {
+    return this.#store.rangeAt(this.rev, key, end, options)
+  }
+
+  end(): void {}
+
+  [Symbol.dispose](): void {
+    this.end()
+  }
+}
+
+/**
+ * WriteTxn makes changes at revision beginRev + 1, sub-revisions 0, 1, 2... in order. Its reads see its own changes.
+ * `end()` commits; `abort()` (or disposing it without end) takes everything back.
+ */
+export class WriteTxn implements WriteView {
+  readonly #store: MvccStore
+  readonly beginRev: number
+  readonly #changes: Change[] = []
+  #open = true
+
+  constructor(store: MvccStore, beginRev: number) {
+    this.#store = store
+    this.beginRev = beginRev
+  }
+
+  /** rev is what reads see: beginRev, or the pending revision once the txn has changed something. */
+  get rev(): number {
+    return this.#changes.length > 0 ? this.beginRev + 1 : this.beginRev
+  }
+
+  get firstRev(): number {
+    return this.#store.compactRev
+  }
+
+  /** changes lists what the txn changed so far, in order. */
+  get changes(): readonly Change[] {
+    return this.#changes
+  }
+
+  range(key: Bin, end: Bin, options?: RangeOptions): RangeResult {
+    return this.#store.rangeAt(this.rev, key, end, options)
+  }
+
+  /** put writes a new version of `key`, continuing its generation or starting a new one. */
+  put(key: Bin, value: Bin, lease: bigint): Change {
+    this.#assertOpen()
+    const main = this.beginRev + 1
+    const sub = this.#changes.length
+    const index = this.#store.index
+    const ki: KeyIndex | undefined = index.get(key)
+    const prev = ki !== undefined && ki.live ? ki.latest : undefined
+    const record =
+      prev === undefined
+        ? makeRecord(key, value, main, main, sub, 1, lease)
+        : makeRecord(key, value, prev.createRevision, main, sub, prev.version + 1, lease)
+    if (ki === undefined) index.insert(key, record)
+    else ki.append(record)
+    const change: Change = { record, prev }
+    this.#changes.push(change)
+    return change
+  }
+
+  /** deleteRange ends the generation of every live key in [key, end), in key order. */
+  deleteRange(key: Bin, end: Bin): Change[] {
+    this.#assertOpen()
+    const index = this.#store.index
+    const live: KeyIndex[] = []
+    if (end === '') {
+      const ki = index.get(key)
+      if (ki !== undefined && ki.live) live.push(ki)
+    } else {
+      index.forEachIn(key, end, (ki) => {
+        if (ki.live) live.push(ki)
+      })
+    }
+    const main = this.beginRev + 1
+    const deleted: Change[] = []
+    for (const ki of live) {
+      const change: Change = { record: makeTombstone(ki.key, main, this.#changes.length), prev: ki.latest }
+      ki.append(change.record)
+      this.#changes.push(change)
+      deleted.push(change)
+    }
+    return deleted
+  }
+
+  /** end commits the changes as one revision (none if nothing changed) and returns what was committed. */
+  end(): Commit | undefined {
+    this.#assertOpen()
+    this.#open = false
+    return this.#store.finishWrite(this, this.#changes, true)
+  }
+
+  /** abort takes back every change; the store is as if the txn never ran. */
+  abort(): void {
+    if (!this.#open) return
+    this.#open = false
+    this.#store.finishWrite(this, this.#changes, false)
+  }
+
+  [Symbol.dispose](): void {
+    this.abort()
+  }
+
+  #assertOpen(): void {
+    if (!this.#open) throw new Error('mvcc: write txn already ended')
+  }
+}

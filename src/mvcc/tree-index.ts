@@ -1,0 +1,112 @@
+import { BTree } from '../util/btree.ts'
+import type { Bin } from '../util/bytes.ts'
+import { KeyIndex } from './key-index.ts'
+import type { KeyRecord } from './key-record.ts'
+
+/** UNBOUNDED is the range end that means "every key from `key` on", as etcd spells it: a single zero byte. */
+export const UNBOUNDED: Bin = '\0'
+
+/** RangeResult is what a range over the index finds at one revision. */
+export interface IndexRangeResult {
+  /** records holds the visible versions in key order, at most `limit` of them (all when limit is 0). */
+  records: KeyRecord[]
+  /** count is the number of keys visible in the range, whatever the limit. */
+  count: number
+}
+
+/**
+ * TreeIndex is the ordered key index: every key with retained history, in unsigned byte order (latin1 strings
+ * compare that way), each with its KeyIndex. Ranges cost O(log keys + keys in range).
+ */
+export class TreeIndex {
+  readonly #tree = new BTree<Bin, KeyIndex>()
+
+  /** size is the number of keys with retained history (live or deleted). */
+  get size(): number {
+    return this.#tree.size
+  }
+
+  get(key: Bin): KeyIndex | undefined {
+    return this.#tree.get(key)
+  }
+
+  /** insert adds a key seen for the first time; the caller has checked that it is absent. */
+  insert(key: Bin, first: KeyRecord): KeyIndex {
+    const ki = new KeyIndex(key, first)
+    this.#tree.set(key, ki)
+    return ki
+  }
+
+  delete(key: Bin): void {
+    this.#tree.delete(key)
+  }
+
+  /**
+   * range finds the versions visible at revision `rev` of the keys in [key, end): `end` '' is the key alone and
+   * UNBOUNDED every key from `key` on. With `countOnly` no records are collected.
+   */
+  range(key: Bin, end: Bin, rev: number, limit: number, countOnly: boolean): IndexRangeResult {
+    const records: KeyRecord[] = []
+    if (end === '') {
+      const record = this.#tree.get(key)?.at(rev)
+      if (record === undefined) return { records, count: 0 }
+      if (!countOnly) records.push(record)
+      return { records, count: 1 }
+    }
+    let count = 0
+    const take = countOnly ? 0 : limit > 0 ? limit : Infinity
+    this.forEachIn(key, end, (ki) => {
+      const record = ki.at(rev)
+      if (record === undefined) return
+      if (count < take) records.push(record)
+      count++
+    })
+    return { records, count }
+  }
+
+  /** forEachIn calls `fn` for every indexed key in [key, end) in key order (end as in `range`, but not ''). */
+  forEachIn(key: Bin, end: Bin, fn: (ki: KeyIndex) => void): void {
+    const tree = this.#tree
+    if (end === UNBOUNDED) {
+      const max = tree.maxKey()
+      if (max === undefined || max < key) return
+      tree.forRange(key, max, true, (_k, ki) => {
+        fn(ki)
+      })
+      return
+    }
+    if (end <= key) return
+    tree.forRange(key, end, false, (_k, ki) => {
+      fn(ki)
+    })
+  }
+
+  /**
+   * compactChunk compacts at revision `rev` up to `max` keys from `fromKey` on (inclusive) and returns the key to
+   * resume from, or undefined when the end was reached. Chunks let a large compaction yield to the event loop.
+   */
+  compactChunk(rev: number, fromKey: Bin, max: number): Bin | undefined {
+    const tree = this.#tree
+    const emptied: Bin[] = []
+    let next: Bin | undefined
+    let seen = 0
+    const top = tree.maxKey()
+    if (top === undefined || top < fromKey) return undefined
+    tree.forRange(fromKey, top, true, (k, ki) => {
+      if (seen === max) {
+        next = k
+        return { break: true }
+      }
+      seen++
+      if (ki.compact(rev)) emptied.push(k)
+      return undefined
+    })
+    for (const k of emptied) tree.delete(k)
+    return next
+  }
+
+  /** keys iterates every indexed key with its history, in key order (for inspection and tests). */
+  *entries(): IterableIterator<[Bin, KeyIndex]> {
+    yield* this.#tree.entries()
+  }
+}

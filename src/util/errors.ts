@@ -1,0 +1,60 @@
+/**
+ * errorCatalog lists every error etcdlite raises on purpose: a stable code, etcd's own message text, and the gRPC
+ * status etcd answers with. The message is what etcd's server logic produces (the mvcc ones without the
+ * "etcdserver: " prefix that the gRPC layer adds); `wireMessage` is the text clients see over gRPC, and clients match
+ * on it, so it must stay byte-for-byte etcd's.
+ */
+export const errorCatalog = {
+  ETCD_EMPTY_KEY: { message: 'etcdserver: key is not provided', grpc: 'INVALID_ARGUMENT' },
+  ETCD_KEY_NOT_FOUND: { message: 'etcdserver: key not found', grpc: 'INVALID_ARGUMENT' },
+  ETCD_VALUE_PROVIDED: { message: 'etcdserver: value is provided', grpc: 'INVALID_ARGUMENT' },
+  ETCD_LEASE_PROVIDED: { message: 'etcdserver: lease is provided', grpc: 'INVALID_ARGUMENT' },
+  ETCD_TOO_MANY_OPS: { message: 'etcdserver: too many operations in txn request', grpc: 'INVALID_ARGUMENT' },
+  ETCD_DUPLICATE_KEY: { message: 'etcdserver: duplicate key given in txn request', grpc: 'INVALID_ARGUMENT' },
+  ETCD_INVALID_SORT_OPTION: { message: 'etcdserver: invalid sort option', grpc: 'INVALID_ARGUMENT' },
+  ETCD_REQUEST_TOO_LARGE: { message: 'etcdserver: request is too large', grpc: 'INVALID_ARGUMENT' },
+  ETCD_COMPACTED: { message: 'mvcc: required revision has been compacted', grpc: 'OUT_OF_RANGE' },
+  ETCD_FUTURE_REV: { message: 'mvcc: required revision is a future revision', grpc: 'OUT_OF_RANGE' },
+  ETCD_LEASE_NOT_FOUND: { message: 'etcdserver: requested lease not found', grpc: 'NOT_FOUND' },
+  ETCD_LEASE_EXISTS: { message: 'etcdserver: lease already exists', grpc: 'FAILED_PRECONDITION' },
+  ETCD_LEASE_TTL_TOO_LARGE: { message: 'etcdserver: too large lease TTL', grpc: 'OUT_OF_RANGE' },
+  ETCD_STOPPED: { message: 'etcdserver: server stopped', grpc: 'UNAVAILABLE' },
+} as const
+
+/** EtcdErrorCode is the stable, documented code of an EtcdError. */
+export type EtcdErrorCode = keyof typeof errorCatalog
+
+/** GrpcStatusName is the gRPC status etcd answers with for an error. */
+export type GrpcStatusName = (typeof errorCatalog)[EtcdErrorCode]['grpc']
+
+/**
+ * EtcdError is every error that etcd itself would answer: bad requests, compacted or future revisions, missing
+ * leases, a stopped engine. `code` is stable; `message` is etcd's text.
+ *
+ * @example
+ * try { await etcd.get('k', { revision: 1 }) }
+ * catch (err) { if (err instanceof EtcdError && err.code === 'ETCD_COMPACTED') { ... } }
+ */
+export class EtcdError extends Error {
+  /** code identifies the error; it never changes between releases. */
+  readonly code: EtcdErrorCode
+  /** grpcStatus is the gRPC status etcd sends for this error. */
+  readonly grpcStatus: GrpcStatusName
+
+  constructor(code: EtcdErrorCode, message: string = errorCatalog[code].message) {
+    super(message)
+    this.name = 'EtcdError'
+    this.code = code
+    this.grpcStatus = errorCatalog[code].grpc
+  }
+
+  /** wireMessage is the message as etcd's gRPC layer sends it: always prefixed "etcdserver: ". */
+  get wireMessage(): string {
+    return this.message.startsWith('etcdserver: ') ? this.message : `etcdserver: ${this.message}`
+  }
+}
+
+/** isEtcdError tells whether `err` is an EtcdError, optionally with the given code. */
+export function isEtcdError(err: unknown, code?: EtcdErrorCode): err is EtcdError {
+  return err instanceof EtcdError && (code === undefined || err.code === code)
+}
