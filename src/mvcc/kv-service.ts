@@ -22,7 +22,7 @@ import type { KeyRecord } from './key-record.ts'
 import { raftRequestSize } from './request-size.ts'
 import { int, parseDelete, parsePut, parseRange, parseTxn, type RequestLimits } from './requests.ts'
 import type { MvccStore } from './store.ts'
-import { evaluateTxn, type OpOutcome } from './txn.ts'
+import { evaluateTxn, type OpOutcome, type TxnOutcome } from './txn.ts'
 import { checkDuplicateKeys } from './txn-intervals.ts'
 
 /** KvLimits: etcd's request limits. */
@@ -111,8 +111,7 @@ export class KvService implements KV {
     try {
       const outcome = evaluateTxn(txn, op, ctx.leases)
       txn.end()
-      const header = ctx.header(ctx.store.rev)
-      return { header, succeeded: outcome.succeeded, responses: outcome.responses.map((o) => responseOp(o, header)) }
+      return txnResponses(outcome, ctx.header(ctx.store.rev))
     } finally {
       txn.abort()
     }
@@ -154,32 +153,41 @@ function rangeResponse(outcome: RangeOutcome, header: ResponseHeader): RangeResp
   }
 }
 
-/** responseOp converts one op's outcome inside a txn; every nested response carries the txn's header revision. */
-function responseOp(outcome: OpOutcome, header: ResponseHeader): ResponseOp {
-  const h = { ...header }
+/**
+ * responseOp converts one op's outcome inside a txn. As in etcd, a nested response's header holds only its revision
+ * (the txn's view revision right after that op), and a nested txn's header is empty.
+ */
+function responseOp(outcome: OpOutcome, rev: number): ResponseOp {
+  const header = nestedHeader(rev)
   switch (outcome.kind) {
     case 'range':
-      return { responseRange: rangeResponse(outcome, h) }
+      return { responseRange: rangeResponse(outcome, header) }
     case 'put': {
-      const responsePut: PutResponse = { header: h }
+      const responsePut: PutResponse = { header }
       if (outcome.prev !== undefined) responsePut.prevKv = keyValue(outcome.prev, false)
       return { responsePut }
     }
     case 'delete':
       return {
         responseDeleteRange: {
-          header: h,
+          header,
           deleted: outcome.deleted,
           prevKvs: outcome.prevs === undefined ? [] : outcome.prevs.map((r) => keyValue(r, false)),
         },
       }
     case 'txn':
-      return {
-        responseTxn: {
-          header: h,
-          succeeded: outcome.succeeded,
-          responses: outcome.responses.map((o) => responseOp(o, header)),
-        },
-      }
+      return { responseTxn: txnResponses(outcome, nestedHeader(0)) }
   }
+}
+
+function txnResponses(outcome: TxnOutcome, header: ResponseHeader): TxnResponse {
+  return {
+    header,
+    succeeded: outcome.succeeded,
+    responses: outcome.responses.map((o, i) => responseOp(o, outcome.revs[i]!)),
+  }
+}
+
+function nestedHeader(revision: number): ResponseHeader {
+  return { clusterId: 0n, memberId: 0n, revision, raftTerm: 0 }
 }

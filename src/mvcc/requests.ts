@@ -130,28 +130,29 @@ export function parseDelete(req: DeleteRangeRequest): DeleteOp {
 }
 
 /**
- * parseTxn parses a txn and its nested txns. As etcd does: the compare list and each branch may hold at most
- * maxTxnOps entries, compares need a key, an empty RequestOp is "key not found", and each op gets its own checks.
- * The duplicate-key check comes after (see txn-intervals.ts).
+ * parseTxn parses a txn and its nested txns. As etcd 3.4 does: the compare list and each branch may hold at most
+ * `budget` entries (maxTxnOps at the top); a nested txn's budget is its parent's minus the parent's longest list, so
+ * a deep txn cannot multiply the limit. Compares need a key, an empty RequestOp is "key not found", and each op gets
+ * its own checks. The duplicate-key check comes after (see txn-intervals.ts).
  */
-export function parseTxn(req: TxnRequest, limits: RequestLimits): TxnOp {
+export function parseTxn(req: TxnRequest, limits: RequestLimits, budget = limits.maxTxnOps): TxnOp {
   assertObject(req, 'txn request')
   const compare = list(req.compare, 'compare')
   const success = list(req.success, 'success')
   const failure = list(req.failure, 'failure')
-  if (Math.max(compare.length, success.length, failure.length) > limits.maxTxnOps) {
-    throw new EtcdError('ETCD_TOO_MANY_OPS')
-  }
+  const longest = Math.max(compare.length, success.length, failure.length)
+  if (longest > budget) throw new EtcdError('ETCD_TOO_MANY_OPS')
   const compares = compare.map(parseCompare)
+  const inner = budget - longest
   return {
     kind: 'txn',
     compares,
-    success: success.map((op) => parseRequestOp(op, limits)),
-    failure: failure.map((op) => parseRequestOp(op, limits)),
+    success: success.map((op) => parseRequestOp(op, limits, inner)),
+    failure: failure.map((op) => parseRequestOp(op, limits, inner)),
   }
 }
 
-export function parseRequestOp(op: RequestOp, limits: RequestLimits): Op {
+export function parseRequestOp(op: RequestOp, limits: RequestLimits, budget = limits.maxTxnOps): Op {
   if (typeof op !== 'object' || op === null) throw new TypeError('a txn operation must be an object')
   const o = op as Partial<Record<'requestRange' | 'requestPut' | 'requestDeleteRange' | 'requestTxn', unknown>>
   const set = (['requestRange', 'requestPut', 'requestDeleteRange', 'requestTxn'] as const).filter(
@@ -161,7 +162,7 @@ export function parseRequestOp(op: RequestOp, limits: RequestLimits): Op {
   if (o.requestRange) return parseRange(o.requestRange as RangeRequest)
   if (o.requestPut) return parsePut(o.requestPut as PutRequest)
   if (o.requestDeleteRange) return parseDelete(o.requestDeleteRange as DeleteRangeRequest)
-  if (o.requestTxn) return parseTxn(o.requestTxn as TxnRequest, limits)
+  if (o.requestTxn) return parseTxn(o.requestTxn as TxnRequest, limits, budget)
   // etcd answers an operation with no request in it as a missing key.
   throw new EtcdError('ETCD_KEY_NOT_FOUND')
 }

@@ -64,7 +64,8 @@ export class MvccStore {
   readonly index = new TreeIndex()
   readonly log = new HistoryLog()
   #rev = 1
-  #compactRev = 0
+  /** #compactRev is -1 before any compaction, as in etcd: compacting at 0 or 1 is then allowed once. */
+  #compactRev = -1
   #writing = false
   #compaction: Promise<void> = Promise.resolve()
   readonly #commitListeners: CommitListener[] = []
@@ -75,7 +76,7 @@ export class MvccStore {
     return this.#rev
   }
 
-  /** compactRev is the revision of the last compaction (0 before any). */
+  /** compactRev is the revision of the last compaction (-1 before any). */
   get compactRev(): number {
     return this.#compactRev
   }

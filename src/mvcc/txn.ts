@@ -33,6 +33,11 @@ export interface TxnOutcome {
   readonly kind: 'txn'
   readonly succeeded: boolean
   readonly responses: OpOutcome[]
+  /**
+   * revs holds, for each response, the revision its header reports in etcd: the txn's view revision right after the
+   * op ran (the starting revision until the txn first changes something, the new one from then on).
+   */
+  readonly revs: number[]
 }
 
 /** evaluateTxn runs a parsed txn over `view` (see above). The caller commits or aborts the view. */
@@ -140,6 +145,7 @@ function applyBranch(
 ): TxnOutcome {
   const succeeded = path[next()]!
   const responses: OpOutcome[] = []
+  const revs: number[] = []
   for (const op of succeeded ? txn.success : txn.failure) {
     switch (op.kind) {
       case 'range':
@@ -155,6 +161,7 @@ function applyBranch(
         responses.push(applyBranch(view, op, path, next, leases))
         break
     }
+    revs.push(view.rev)
   }
-  return { kind: 'txn', succeeded, responses }
+  return { kind: 'txn', succeeded, responses, revs }
 }
