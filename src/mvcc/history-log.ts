@@ -16,9 +16,9 @@ export class HistoryLog {
     return this.#records.length
   }
 
-  /** append adds the changes of one committed write, in sub-revision order. */
-  append(records: readonly KeyRecord[]): void {
-    for (const record of records) this.#records.push(record)
+  /** appendChanges adds the records of one committed write, in sub-revision order. */
+  appendChanges(changes: readonly { readonly record: KeyRecord }[]): void {
+    for (const change of changes) this.#records.push(change.record)
   }
 
   /**

@@ -23,22 +23,32 @@ import { isTombstone, type KeyRecord } from './key-record.ts'
  */
 export class KeyIndex {
   readonly key: Bin
-  /** records holds the key's retained versions in revision order. It is never empty while the key is indexed. */
-  readonly records: KeyRecord[]
+  /**
+   * #latest and #older hold the records: the newest one on its own (most keys have one version, and reads at the
+   * current revision need only it), the older ones, oldest first, in an array made when the second version arrives.
+   */
+  #latest: KeyRecord
+  #older: KeyRecord[] | undefined
 
   constructor(key: Bin, first: KeyRecord) {
     this.key = key
-    this.records = [first]
+    this.#latest = first
+    this.#older = undefined
   }
 
   /** latest is the key's last record: its current version, or a tombstone when it is deleted. */
   get latest(): KeyRecord {
-    return this.records[this.records.length - 1]!
+    return this.#latest
   }
 
   /** live tells whether the key exists at the newest revision. */
   get live(): boolean {
-    return !isTombstone(this.latest)
+    return !isTombstone(this.#latest)
+  }
+
+  /** records lists every retained record, oldest first (a copy; for compaction, inspection and tests). */
+  get records(): KeyRecord[] {
+    return this.#older === undefined ? [this.#latest] : [...this.#older, this.#latest]
   }
 
   /**
@@ -46,17 +56,17 @@ export class KeyIndex {
    * tombstone or there is none. O(1) at the newest revision, O(log versions) in the past.
    */
   at(rev: number): KeyRecord | undefined {
-    const records = this.records
-    let hi = records.length - 1
-    const last = records[hi]!
+    const last = this.#latest
     if (last.modRevision <= rev) return isTombstone(last) ? undefined : last
-    // Binary search for the newest record with modRevision <= rev.
+    const older = this.#older
+    if (older === undefined) return undefined
+    // Binary search for the newest older record with modRevision <= rev.
     let lo = 0
+    let hi = older.length - 1
     let found = -1
-    hi--
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1
-      if (records[mid]!.modRevision <= rev) {
+      if (older[mid]!.modRevision <= rev) {
         found = mid
         lo = mid + 1
       } else {
@@ -64,7 +74,7 @@ export class KeyIndex {
       }
     }
     if (found < 0) return undefined
-    const record = records[found]!
+    const record = older[found]!
     return isTombstone(record) ? undefined : record
   }
 
@@ -73,20 +83,31 @@ export class KeyIndex {
    * key did not exist then or that version has been compacted away.
    */
   before(record: KeyRecord): KeyRecord | undefined {
-    const i = this.records.indexOf(record)
-    if (i <= 0) return undefined
-    const prev = this.records[i - 1]!
-    return isTombstone(prev) ? undefined : prev
+    const older = this.#older
+    if (older === undefined) return undefined
+    let prev: KeyRecord | undefined
+    if (record === this.#latest) prev = older[older.length - 1]
+    else {
+      const i = older.indexOf(record)
+      prev = i > 0 ? older[i - 1] : undefined
+    }
+    return prev === undefined || isTombstone(prev) ? undefined : prev
   }
 
   /** append adds the key's next version; its revision must be above every retained one. */
   append(record: KeyRecord): void {
-    this.records.push(record)
+    if (this.#older === undefined) this.#older = [this.#latest]
+    else this.#older.push(this.#latest)
+    this.#latest = record
   }
 
-  /** dropLatest undoes the last append (an aborted write). */
-  dropLatest(): void {
-    this.records.pop()
+  /** dropLatest undoes the last append (an aborted write); returns true when no record is left. */
+  dropLatest(): boolean {
+    const older = this.#older
+    if (older === undefined || older.length === 0) return true
+    this.#latest = older.pop()!
+    if (older.length === 0) this.#older = undefined
+    return false
   }
 
   /**
@@ -94,14 +115,19 @@ export class KeyIndex {
    * Returns true when nothing is left, so the key should leave the index.
    */
   compact(rev: number): boolean {
+    if (this.#older === undefined && this.#latest.modRevision > rev) return false
     const records = this.records
     // newest is the index of the newest record at or below rev.
     let newest = -1
     for (let i = 0; i < records.length && records[i]!.modRevision <= rev; i++) newest = i
     if (newest < 0) return false
     const drop = isTombstone(records[newest]!) ? newest + 1 : newest
-    if (drop > 0) records.splice(0, drop)
-    return records.length === 0
+    if (drop === 0) return false
+    if (drop === records.length) return true
+    const kept = records.slice(drop)
+    this.#latest = kept.pop()!
+    this.#older = kept.length > 0 ? kept : undefined
+    return false
   }
 
   /** generations returns the history split into generations, oldest first (for inspection and tests). */

@@ -143,16 +143,13 @@ export class MvccStore {
     if (!commit) {
       for (let i = changes.length - 1; i >= 0; i--) {
         const key = changes[i]!.record.key
-        const ki = this.index.get(key)!
-        ki.dropLatest()
-        if (ki.records.length === 0) this.index.delete(key)
+        if (this.index.get(key)!.dropLatest()) this.index.delete(key)
       }
       return undefined
     }
     const rev = txn.beginRev + 1
     this.#rev = rev
-    const records = changes.map((c) => c.record)
-    this.log.append(records)
+    this.log.appendChanges(changes)
     const done: Commit = { rev, changes }
     for (const listener of this.#commitListeners) listener(done)
     return done

@@ -15,30 +15,36 @@ export interface IndexRangeResult {
 }
 
 /**
- * TreeIndex is the ordered key index: every key with retained history, in unsigned byte order (latin1 strings
- * compare that way), each with its KeyIndex. Ranges cost O(log keys + keys in range).
+ * TreeIndex is the key index: every key with retained history, each with its KeyIndex, held twice: in a B+ tree in
+ * unsigned byte order (latin1 strings compare that way) for ranges, and in a hash map for single keys. A put of an
+ * existing key or a read of one key costs one hash lookup; a new key adds one tree insert; a range costs
+ * O(log keys + keys in range).
  */
 export class TreeIndex {
   readonly #tree = new BTree<Bin, KeyIndex>()
+  readonly #byKey = new Map<Bin, KeyIndex>()
 
   /** size is the number of keys with retained history (live or deleted). */
   get size(): number {
-    return this.#tree.size
+    return this.#byKey.size
   }
 
+  /** get finds a key's history by hash lookup. */
   get(key: Bin): KeyIndex | undefined {
-    return this.#tree.get(key)
+    return this.#byKey.get(key)
   }
 
   /** insert adds a key seen for the first time; the caller has checked that it is absent. */
   insert(key: Bin, first: KeyRecord): KeyIndex {
     const ki = new KeyIndex(key, first)
     this.#tree.set(key, ki)
+    this.#byKey.set(key, ki)
     return ki
   }
 
   delete(key: Bin): void {
     this.#tree.delete(key)
+    this.#byKey.delete(key)
   }
 
   /**
@@ -48,7 +54,7 @@ export class TreeIndex {
   range(key: Bin, end: Bin, rev: number, limit: number, countOnly: boolean): IndexRangeResult {
     const records: KeyRecord[] = []
     if (end === '') {
-      const record = this.#tree.get(key)?.at(rev)
+      const record = this.#byKey.get(key)?.at(rev)
       if (record === undefined) return { records, count: 0 }
       if (!countOnly) records.push(record)
       return { records, count: 1 }
@@ -101,7 +107,7 @@ export class TreeIndex {
       if (ki.compact(rev)) emptied.push(k)
       return undefined
     })
-    for (const k of emptied) tree.delete(k)
+    for (const k of emptied) this.delete(k)
     return next
   }
 

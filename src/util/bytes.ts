@@ -21,6 +21,7 @@ export function toBin(value: BytesLike, what = 'key'): Bin {
     // Pure ASCII strings are their own latin1 form; this saves an encode on the common path.
     return isAscii(value) ? value : Buffer.from(value, 'utf8').toString('latin1')
   }
+  if (value instanceof Buffer) return (value as LatinSliceable).latin1Slice(0, value.length)
   if (value instanceof Uint8Array) {
     return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1')
   }
@@ -59,6 +60,9 @@ export function prefixEnd(prefix: Bin): Bin {
 export function compareBin(a: Bin, b: Bin): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
+
+/** LatinSliceable: Buffer's own latin1 decoder, which skips toString's encoding dispatch on the hot path. */
+type LatinSliceable = Buffer & { latin1Slice(start: number, end: number): string }
 
 const NON_ASCII = /[^\x00-\x7f]/
 

@@ -88,7 +88,7 @@ export class EtcdModel {
     const covers = (dels: { key: string; end?: string }[], k: string) =>
       dels.some((d) => d.end !== UNBOUNDED && this.#inRange(k, d.key, d.end))
     const writes = (ops: ModelOp[]): { puts: Set<string>; dels: { key: string; end?: string }[] } => {
-      const dels = ops.flatMap((o) => (o.kind === 'delete' ? [{ key: o.key, end: o.end }] : []))
+      const dels: { key: string; end?: string }[] = ops.flatMap((o) => (o.kind === 'delete' ? [{ key: o.key, end: o.end }] : []))
       const puts = new Set<string>()
       for (const o of ops) {
         if (o.kind !== 'txn') continue
