@@ -10,4 +10,7 @@ export type { GetOptions, PutOptions, DeleteOptions, KeyRangeOptions } from './a
 export type { Services } from './api/services.ts'
 export { EtcdError, isEtcdError, type EtcdErrorCode } from './util/errors.ts'
 export type { BytesLike } from './util/bytes.ts'
+export { ManualClock, systemClock, type Clock, type Timer } from './util/clock.ts'
 export type * from './messages/kv.ts'
+export type * from './messages/lease.ts'
+export type * from './messages/stream.ts'

@@ -1,25 +1,39 @@
 import type { BytesLike } from '../util/bytes.ts'
+import { systemClock, type Clock } from '../util/clock.ts'
 import type {
   CompactionResponse,
   DeleteRangeResponse,
+  LeaseIdLike,
   PutResponse,
   RangeResponse,
 } from '../messages/kv.ts'
+import type {
+  LeaseGrantResponse,
+  LeaseKeepAliveResponse,
+  LeaseLeasesResponse,
+  LeaseRevokeResponse,
+  LeaseTimeToLiveResponse,
+} from '../messages/lease.ts'
+import { keepAliveLoop, keepAliveOnce } from './lease-client.ts'
 import { deleteRequest, opResponse, rangeRequest, type Op, type OpResponse } from './ops.ts'
 import type { DeleteOptions, GetOptions, PutOptions } from './options.ts'
 import type { Services } from './services.ts'
 import { TxnBuilder } from './txn-builder.ts'
 
 /**
- * Client is the client-level API of etcd's Go client (KV: Put, Get, Delete, Compact, Do, Txn), written once over the
- * services level, so it behaves the same over the in-process engine and over any other Services.
+ * Client is the client-level API of etcd's Go client (KV: Put, Get, Delete, Compact, Do, Txn; Lease: Grant, Revoke,
+ * TimeToLive, Leases, KeepAlive, KeepAliveOnce), written once over the services level, so it behaves the same over
+ * the in-process engine and over any other Services.
  */
 export class Client {
   /** services is the services level underneath: etcd's gRPC API as plain objects. */
   readonly services: Services
+  readonly #clock: Clock
 
-  constructor(services: Services) {
+  /** @param clock times keepAlive renewals. @default the system clock */
+  constructor(services: Services, clock: Clock = systemClock) {
     this.services = services
+    this.#clock = clock
   }
 
   /**
@@ -70,5 +84,42 @@ export class Client {
   /** txn starts a transaction: `.if(...).then(...).else(...).commit()`. */
   txn(): TxnBuilder {
     return new TxnBuilder(this.services.kv)
+  }
+
+  /**
+   * grant creates a lease of `ttl` seconds (raised to the minimum TTL, 2 s by default, as etcd does).
+   * @example const { id } = await etcd.grant(10); await etcd.put('k', 'v', { lease: id })
+   */
+  grant(ttl: number, options: { id?: LeaseIdLike } = {}): Promise<LeaseGrantResponse> {
+    return this.services.lease.leaseGrant({ ttl, id: options.id ?? 0n })
+  }
+
+  /** revoke ends a lease now and deletes its keys in one revision. */
+  revoke(id: LeaseIdLike): Promise<LeaseRevokeResponse> {
+    return this.services.lease.leaseRevoke({ id })
+  }
+
+  /** timeToLive reports a lease's remaining and granted TTL (ttl -1: no such lease), with `keys` its keys. */
+  timeToLive(id: LeaseIdLike, options: { keys?: boolean } = {}): Promise<LeaseTimeToLiveResponse> {
+    return this.services.lease.leaseTimeToLive({ id, keys: options.keys ?? false })
+  }
+
+  /** leases lists the granted leases. */
+  leases(): Promise<LeaseLeasesResponse> {
+    return this.services.lease.leaseLeases({})
+  }
+
+  /**
+   * keepAlive renews a lease at a third of its TTL for as long as you iterate; the iteration ends when the lease is
+   * gone. `break` stops the renewals.
+   * @example for await (const ka of etcd.keepAlive(id)) console.log('ttl', ka.ttl)
+   */
+  keepAlive(id: LeaseIdLike): AsyncIterableIterator<LeaseKeepAliveResponse> {
+    return keepAliveLoop(this.services.lease, id, this.#clock)
+  }
+
+  /** keepAliveOnce renews a lease once; ETCD_LEASE_NOT_FOUND when it does not exist. */
+  keepAliveOnce(id: LeaseIdLike): Promise<LeaseKeepAliveResponse> {
+    return keepAliveOnce(this.services.lease, id)
   }
 }

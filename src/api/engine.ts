@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto'
+import type { Bin } from '../util/bytes.ts'
+import { systemClock, type Clock } from '../util/clock.ts'
 import { EtcdError } from '../util/errors.ts'
 import type { ResponseHeader } from '../messages/kv.ts'
-import { NO_LEASES } from '../mvcc/apply.ts'
+import { Lessor } from '../lease/lessor.ts'
+import { LeaseService } from '../lease/lease-service.ts'
 import { KvService, type KvLimits } from '../mvcc/kv-service.ts'
-import { MvccStore } from '../mvcc/store.ts'
+import { MvccStore, type Commit } from '../mvcc/store.ts'
 import { Client } from './client.ts'
 import type { Services } from './services.ts'
 
@@ -18,6 +21,13 @@ export interface OpenOptions {
   maxTxnOps?: number
   /** maxRequestBytes caps the encoded size of a write request (etcd's --max-request-bytes). @default 1572864 */
   maxRequestBytes?: number
+  /** minLeaseTtl in seconds: shorter lease TTLs are raised to it, as etcd does; at least 1. @default 2 */
+  minLeaseTtl?: number
+  /**
+   * clock drives lease expiry and keepalive renewals. Hand in a `ManualClock` to move time yourself in tests:
+   * `await clock.advance(ms)` expires leases without sleeping. @default the system clock
+   */
+  clock?: Clock
 }
 
 /** defaults lists every tunable with its default: etcd's own. */
@@ -25,6 +35,7 @@ export const defaults = {
   name: 'default',
   maxTxnOps: 128,
   maxRequestBytes: 1_572_864,
+  minLeaseTtl: 2,
 } as const
 
 /** RAFT_TERM is the raft term every header reports: a single member that never lost an election. */
@@ -36,12 +47,14 @@ const RAFT_TERM = 1
  */
 export class Engine extends Client {
   readonly #store: MvccStore
+  readonly #onClose: (() => void)[]
   #closed = false
 
   /** @internal use open() */
-  constructor(store: MvccStore, services: Services) {
-    super(services)
+  constructor(store: MvccStore, services: Services, clock: Clock, onClose: (() => void)[]) {
+    super(services, clock)
     this.#store = store
+    this.#onClose = onClose
   }
 
   /** revision is the current revision of the store. */
@@ -54,9 +67,11 @@ export class Engine extends Client {
     return this.#closed
   }
 
-  /** close stops the engine; every later call rejects with ETCD_STOPPED. Closing twice is harmless. */
+  /** close stops the engine: timers stop, streams end, every later call rejects with ETCD_STOPPED. Idempotent. */
   async close(): Promise<void> {
+    if (this.#closed) return
     this.#closed = true
+    for (const fn of this.#onClose) fn()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -73,22 +88,57 @@ export class Engine extends Client {
  */
 export async function open(options: OpenOptions = {}): Promise<Engine> {
   const config = { ...defaults, ...definedOnly(options) }
-  const limits: KvLimits = { maxTxnOps: positive(config.maxTxnOps, 'maxTxnOps'), maxRequestBytes: positive(config.maxRequestBytes, 'maxRequestBytes') }
+  const limits: KvLimits = {
+    maxTxnOps: positive(config.maxTxnOps, 'maxTxnOps'),
+    maxRequestBytes: positive(config.maxRequestBytes, 'maxRequestBytes'),
+  }
+  const clock = options.clock ?? systemClock
   const clusterId = idFrom(`etcdlite cluster ${config.name}`)
   const memberId = idFrom(`etcdlite member ${config.name}`)
   const store = new MvccStore()
-  let engine: Engine | undefined
-  const kv = new KvService({
-    store,
-    leases: NO_LEASES,
-    limits,
-    header: (revision: number): ResponseHeader => ({ clusterId, memberId, revision, raftTerm: RAFT_TERM }),
-    assertOpen: () => {
-      if (engine?.closed) throw new EtcdError('ETCD_STOPPED')
-    },
+  const onClose: (() => void)[] = []
+  let closed = false
+  onClose.push(() => (closed = true))
+  const assertOpen = () => {
+    if (closed) throw new EtcdError('ETCD_STOPPED')
+  }
+  const header = (revision: number): ResponseHeader => ({ clusterId, memberId, revision, raftTerm: RAFT_TERM })
+
+  const lessor = new Lessor(clock, { deleteKeys: (keys) => deleteKeys(store, keys) }, {
+    minTtl: config.minLeaseTtl,
+    // Like etcd, chosen lease ids carry bits of the member id on top, so they are large and positive.
+    firstId: ((memberId & 0x7fffn) << 48n) | BigInt(Math.floor(clock.now()) % 2 ** 40),
   })
-  engine = new Engine(store, { kv })
-  return engine
+  onClose.push(() => lessor.close())
+  store.onCommit((commit) => trackLeases(lessor, commit))
+
+  const kv = new KvService({ store, leases: lessor, limits, header, assertOpen })
+  const lease = new LeaseService({
+    lessor,
+    header: () => header(store.rev),
+    assertOpen,
+    onClose: (fn) => onClose.push(fn),
+  })
+  return new Engine(store, { kv, lease }, clock, onClose)
+}
+
+/** deleteKeys deletes keys in one write txn: how a revoked lease's keys go, in one revision. */
+function deleteKeys(store: MvccStore, keys: readonly Bin[]): void {
+  const txn = store.write()
+  try {
+    for (const key of keys) txn.deleteRange(key, '')
+    txn.end()
+  } finally {
+    txn.abort()
+  }
+}
+
+/** trackLeases keeps the lessor's key sets in step with committed writes: puts attach, deletes and moves detach. */
+function trackLeases(lessor: Lessor, commit: Commit): void {
+  for (const { record, prev } of commit.changes) {
+    if (prev !== undefined && prev.lease !== 0n && prev.lease !== record.lease) lessor.detach(prev.lease, record.key)
+    if (record.lease !== 0n) lessor.attach(record.lease, record.key)
+  }
 }
 
 /** idFrom derives a stable positive 63-bit id from a text, as a bigint. */

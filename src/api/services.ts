@@ -1,4 +1,5 @@
 import type { KV } from '../messages/kv.ts'
+import type { Lease } from '../messages/lease.ts'
 
 /**
  * Services is etcd's v3 API at the services level: one object per gRPC service, one method per RPC, taking and
@@ -7,4 +8,5 @@ import type { KV } from '../messages/kv.ts'
  */
 export interface Services {
   readonly kv: KV
+  readonly lease: Lease
 }

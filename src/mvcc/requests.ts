@@ -1,5 +1,6 @@
 import { toBin, toBinOptional, type Bin, type BytesLike } from '../util/bytes.ts'
 import { EtcdError } from '../util/errors.ts'
+import { int, leaseId } from '../util/fields.ts'
 import {
   compareResults,
   compareTargets,
@@ -9,7 +10,6 @@ import {
   type CompareResult,
   type CompareTarget,
   type DeleteRangeRequest,
-  type LeaseIdLike,
   type PutRequest,
   type RangeRequest,
   type RequestOp,
@@ -192,27 +192,6 @@ function parseCompare(c: Compare): CompareOp {
       break
   }
   return { target: c.target, result: c.result, key, end: toBinOptional(c.rangeEnd, 'compare rangeEnd'), operand }
-}
-
-const INT64_MIN = -(2n ** 63n)
-const INT64_MAX = 2n ** 63n - 1n
-
-/** leaseId normalises a lease id to a bigint int64; absent is 0n (no lease). */
-export function leaseId(value: LeaseIdLike | undefined | null, what: string): bigint {
-  if (value === undefined || value === null) return 0n
-  if (typeof value === 'bigint') {
-    if (value < INT64_MIN || value > INT64_MAX) throw new RangeError(`${what} ${value} is not an int64`)
-    return value
-  }
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value)
-  throw new TypeError(`${what} must be a bigint or a safe integer, got ${String(value)}`)
-}
-
-/** int checks an optional integer field; absent is 0. */
-export function int(value: number | undefined | null, what: string): number {
-  if (value === undefined || value === null) return 0
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return value
-  throw new TypeError(`${what} must be a safe integer, got ${String(value)}`)
 }
 
 function bool(value: boolean | undefined | null, what: string): boolean {

@@ -1,0 +1,101 @@
+import { AsyncQueue } from '../util/async-queue.ts'
+import { fromBin } from '../util/bytes.ts'
+import { int, leaseId } from '../util/fields.ts'
+import type { ResponseHeader } from '../messages/kv.ts'
+import type {
+  Lease,
+  LeaseGrantRequest,
+  LeaseGrantResponse,
+  LeaseKeepAliveRequest,
+  LeaseKeepAliveResponse,
+  LeaseLeasesResponse,
+  LeaseRevokeRequest,
+  LeaseRevokeResponse,
+  LeaseTimeToLiveRequest,
+  LeaseTimeToLiveResponse,
+} from '../messages/lease.ts'
+import type { BidiStream } from '../messages/stream.ts'
+import type { Lessor } from './lessor.ts'
+
+/** LeaseContext is what the Lease service needs from the engine around it. */
+export interface LeaseContext {
+  readonly lessor: Lessor
+  /** header builds a response header at the store's current revision. */
+  header(): ResponseHeader
+  assertOpen(): void
+  /** onClose registers cleanup to run when the engine closes (ending open keepalive streams). */
+  onClose(fn: () => void): void
+}
+
+/** LeaseService is etcd's Lease service over the lessor. */
+export class LeaseService implements Lease {
+  readonly #ctx: LeaseContext
+  readonly #streams = new Set<AsyncQueue<LeaseKeepAliveResponse>>()
+
+  constructor(ctx: LeaseContext) {
+    this.#ctx = ctx
+    ctx.onClose(() => {
+      for (const s of this.#streams) s.end()
+      this.#streams.clear()
+    })
+  }
+
+  async leaseGrant(request: LeaseGrantRequest): Promise<LeaseGrantResponse> {
+    this.#ctx.assertOpen()
+    assertObject(request, 'lease grant request')
+    const lease = this.#ctx.lessor.grant(leaseId(request.id, 'id'), int(request.ttl, 'ttl'))
+    return { header: this.#ctx.header(), id: lease.id, ttl: lease.ttl, error: '' }
+  }
+
+  async leaseRevoke(request: LeaseRevokeRequest): Promise<LeaseRevokeResponse> {
+    this.#ctx.assertOpen()
+    assertObject(request, 'lease revoke request')
+    this.#ctx.lessor.revoke(leaseId(request.id, 'id'))
+    return { header: this.#ctx.header() }
+  }
+
+  leaseKeepAlive(): BidiStream<LeaseKeepAliveRequest, LeaseKeepAliveResponse> {
+    this.#ctx.assertOpen()
+    const ctx = this.#ctx
+    const responses: AsyncQueue<LeaseKeepAliveResponse> = new AsyncQueue(() => this.#streams.delete(responses))
+    this.#streams.add(responses)
+    return {
+      send: (request: LeaseKeepAliveRequest) => {
+        ctx.assertOpen()
+        if (responses.ended) throw new TypeError('leaseKeepAlive: the stream is closed')
+        assertObject(request, 'lease keepalive request')
+        const id = leaseId(request.id, 'id')
+        responses.push({ header: ctx.header(), id, ttl: ctx.lessor.renew(id) })
+      },
+      close: () => {
+        responses.end()
+        this.#streams.delete(responses)
+      },
+      [Symbol.asyncIterator]: () => responses,
+    }
+  }
+
+  async leaseTimeToLive(request: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse> {
+    this.#ctx.assertOpen()
+    assertObject(request, 'lease time-to-live request')
+    const id = leaseId(request.id, 'id')
+    const lease = this.#ctx.lessor.get(id)
+    if (lease === undefined) return { header: this.#ctx.header(), id, ttl: -1, grantedTtl: 0, keys: [] }
+    return {
+      header: this.#ctx.header(),
+      id,
+      ttl: this.#ctx.lessor.remaining(lease),
+      grantedTtl: lease.ttl,
+      keys: request.keys === true ? [...lease.keys].map(fromBin) : [],
+    }
+  }
+
+  async leaseLeases(): Promise<LeaseLeasesResponse> {
+    this.#ctx.assertOpen()
+    return { header: this.#ctx.header(), leases: this.#ctx.lessor.ids().map((id) => ({ id })) }
+  }
+}
+
+function assertObject(value: unknown, what: string): void {
+  if (typeof value !== 'object' || value === null) throw new TypeError(`${what} must be an object`)
+}
