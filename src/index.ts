@@ -14,3 +14,5 @@ export { ManualClock, systemClock, type Clock, type Timer } from './util/clock.t
 export type * from './messages/kv.ts'
 export type * from './messages/lease.ts'
 export type * from './messages/stream.ts'
+export type * from './messages/watch.ts'
+export type { WatchOptions, WatchEvent, WatchResult, Watching } from './api/watch-client.ts'

@@ -15,6 +15,7 @@ import type {
   LeaseTimeToLiveResponse,
 } from '../messages/lease.ts'
 import { keepAliveLoop, keepAliveOnce } from './lease-client.ts'
+import { watchLoop, type Watching, type WatchOptions } from './watch-client.ts'
 import { deleteRequest, opResponse, rangeRequest, type Op, type OpResponse } from './ops.ts'
 import type { DeleteOptions, GetOptions, PutOptions } from './options.ts'
 import type { Services } from './services.ts'
@@ -22,7 +23,7 @@ import { TxnBuilder } from './txn-builder.ts'
 
 /**
  * Client is the client-level API of etcd's Go client (KV: Put, Get, Delete, Compact, Do, Txn; Lease: Grant, Revoke,
- * TimeToLive, Leases, KeepAlive, KeepAliveOnce), written once over the services level, so it behaves the same over
+ * TimeToLive, Leases, KeepAlive, KeepAliveOnce; Watch), written once over the services level, so it behaves the same over
  * the in-process engine and over any other Services.
  */
 export class Client {
@@ -116,6 +117,15 @@ export class Client {
    */
   keepAlive(id: LeaseIdLike): AsyncIterableIterator<LeaseKeepAliveResponse> {
     return keepAliveLoop(this.services.lease, id, this.#clock)
+  }
+
+  /**
+   * watch streams the changes of a key or a range, from the next revision or from `startRevision`, in revision
+   * order, each revision's events in one result. `break` or `cancel()` stops it.
+   * @example for await (const { events } of etcd.watch('config/', { prefix: true })) console.log(events)
+   */
+  watch(key: BytesLike, options: WatchOptions = {}): Watching {
+    return watchLoop(this.services.watch, key, options)
   }
 
   /** keepAliveOnce renews a lease once; ETCD_LEASE_NOT_FOUND when it does not exist. */

@@ -7,6 +7,8 @@ import { Lessor } from '../lease/lessor.ts'
 import { LeaseService } from '../lease/lease-service.ts'
 import { KvService, type KvLimits } from '../mvcc/kv-service.ts'
 import { MvccStore, type Commit } from '../mvcc/store.ts'
+import { WatchHub } from '../watch/watch-hub.ts'
+import { WatchService } from '../watch/watch-service.ts'
 import { Client } from './client.ts'
 import type { Services } from './services.ts'
 
@@ -28,6 +30,10 @@ export interface OpenOptions {
    * `await clock.advance(ms)` expires leases without sleeping. @default the system clock
    */
   clock?: Clock
+  /** watchProgressIntervalMs: how often progressNotify watchers hear the revision while idle. @default 600000 */
+  watchProgressIntervalMs?: number
+  /** watchMaxPending: responses a watcher may leave unread before it falls back to catching up. @default 128 */
+  watchMaxPending?: number
 }
 
 /** defaults lists every tunable with its default: etcd's own. */
@@ -36,6 +42,8 @@ export const defaults = {
   maxTxnOps: 128,
   maxRequestBytes: 1_572_864,
   minLeaseTtl: 2,
+  watchProgressIntervalMs: 600_000,
+  watchMaxPending: 128,
 } as const
 
 /** RAFT_TERM is the raft term every header reports: a single member that never lost an election. */
@@ -119,7 +127,15 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
     assertOpen,
     onClose: (fn) => onClose.push(fn),
   })
-  return new Engine(store, { kv, lease }, clock, onClose)
+  const hub = new WatchHub(store, header, {
+    maxPending: positive(config.watchMaxPending, 'watchMaxPending'),
+    catchUpBatch: 1000,
+    progressIntervalMs: positive(config.watchProgressIntervalMs, 'watchProgressIntervalMs'),
+    maxResponseBytes: limits.maxRequestBytes,
+    clock,
+  })
+  const watch = new WatchService({ store, hub, header, assertOpen, onClose: (fn) => onClose.push(fn) })
+  return new Engine(store, { kv, lease, watch }, clock, onClose)
 }
 
 /** deleteKeys deletes keys in one write txn: how a revoked lease's keys go, in one revision. */

@@ -1,5 +1,6 @@
 import type { KV } from '../messages/kv.ts'
 import type { Lease } from '../messages/lease.ts'
+import type { Watch } from '../messages/watch.ts'
 
 /**
  * Services is etcd's v3 API at the services level: one object per gRPC service, one method per RPC, taking and
@@ -9,4 +10,5 @@ import type { Lease } from '../messages/lease.ts'
 export interface Services {
   readonly kv: KV
   readonly lease: Lease
+  readonly watch: Watch
 }

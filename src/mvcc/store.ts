@@ -126,6 +126,19 @@ export class MvccStore {
     }
   }
 
+  /**
+   * readHistory returns the committed changes with fromRev <= revision <= toRev, in order, whole revisions only,
+   * stopping once at least `max` are collected (for watchers catching up).
+   */
+  readHistory(fromRev: number, toRev: number, max: number): KeyRecord[] {
+    return this.log.read(fromRev, toRev, max)
+  }
+
+  /** prevOf returns the live version a change replaced or deleted, while history still holds it. */
+  prevOf(record: KeyRecord): KeyRecord | undefined {
+    return this.index.get(record.key)?.before(record)
+  }
+
   /** rangeAt serves ranges for the txns. */
   rangeAt(viewRev: number, key: Bin, end: Bin, options: RangeOptions | undefined): RangeResult {
     let rev = options?.rev ?? 0

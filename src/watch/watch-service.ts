@@ -1,0 +1,47 @@
+import type { ResponseHeader } from '../messages/kv.ts'
+import type { Watch, WatchRequest, WatchResponse } from '../messages/watch.ts'
+import type { BidiStream } from '../messages/stream.ts'
+import type { MvccStore } from '../mvcc/store.ts'
+import type { WatchHub } from './watch-hub.ts'
+import { WatchStream } from './watch-stream.ts'
+
+/** WatchContext is what the Watch service needs from the engine. */
+export interface WatchContext {
+  readonly store: MvccStore
+  readonly hub: WatchHub
+  header(revision: number): ResponseHeader
+  assertOpen(): void
+  onClose(fn: () => void): void
+}
+
+/** WatchService is etcd's Watch service: each watch() call is one stream, as each Watch RPC is. */
+export class WatchService implements Watch {
+  readonly #ctx: WatchContext
+  readonly #streams = new Set<WatchStream>()
+  #nextStream = 0
+
+  constructor(ctx: WatchContext) {
+    this.#ctx = ctx
+    ctx.onClose(() => {
+      for (const s of [...this.#streams]) s.close()
+      ctx.hub.close()
+    })
+  }
+
+  /** streams is the number of open watch streams. */
+  get streams(): number {
+    return this.#streams.size
+  }
+
+  watch(): BidiStream<WatchRequest, WatchResponse> {
+    const ctx = this.#ctx
+    ctx.assertOpen()
+    const stream = new WatchStream(
+      this.#nextStream++,
+      { hub: ctx.hub, rev: () => ctx.store.rev, header: ctx.header, assertOpen: ctx.assertOpen },
+      (s) => this.#streams.delete(s),
+    )
+    this.#streams.add(stream)
+    return stream
+  }
+}
