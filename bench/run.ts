@@ -1,4 +1,6 @@
+import { benchLease } from './lease.ts'
 import { benchPut } from './put.ts'
+import { benchWatch } from './watch.ts'
 import { table, type Result } from './lib.ts'
 
 /**
@@ -7,6 +9,8 @@ import { table, type Result } from './lib.ts'
  */
 const cases: Record<string, () => Promise<Result[]>> = {
   put: benchPut,
+  lease: benchLease,
+  watch: benchWatch,
 }
 
 const filter = process.argv.slice(2).find((a) => !a.startsWith('--'))
@@ -15,4 +19,9 @@ for (const [name, run] of Object.entries(cases)) {
   if (filter !== undefined && !name.includes(filter)) continue
   results.push(...(await run()))
 }
-table(results, (r) => (r.system.includes('(raw)') ? undefined : results.find((x) => x.case === r.case && x.system.includes('(raw)'))?.system))
+/** baselineOf names the row each result is compared with: the raw structure, or the writer without watchers. */
+function baselineOf(r: Result): string | undefined {
+  const peers = results.filter((x) => x.case === r.case && x !== r)
+  return (peers.find((x) => x.system.includes('(raw)')) ?? peers.find((x) => x.system === 'no watchers'))?.system
+}
+table(results, baselineOf)
