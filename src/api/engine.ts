@@ -7,6 +7,8 @@ import { Lessor } from '../lease/lessor.ts'
 import { LeaseService } from '../lease/lease-service.ts'
 import { KvService, type KvLimits } from '../mvcc/kv-service.ts'
 import { MvccStore, type Commit } from '../mvcc/store.ts'
+import { MaintenanceService } from '../maintenance/maintenance-service.ts'
+import type { Member } from '../messages/maintenance.ts'
 import { WatchHub } from '../watch/watch-hub.ts'
 import { WatchService } from '../watch/watch-service.ts'
 import { Client } from './client.ts'
@@ -34,6 +36,10 @@ export interface OpenOptions {
   watchProgressIntervalMs?: number
   /** watchMaxPending: responses a watcher may leave unread before it falls back to catching up. @default 128 */
   watchMaxPending?: number
+  /** clientUrls this member reports in MemberList (a server sets them to where it listens). @default [] */
+  clientUrls?: string[]
+  /** peerUrls this member reports in MemberList. @default ['http://localhost:2380'] */
+  peerUrls?: string[]
 }
 
 /** defaults lists every tunable with its default: etcd's own. */
@@ -135,7 +141,15 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
     clock,
   })
   const watch = new WatchService({ store, hub, header, assertOpen, onClose: (fn) => onClose.push(fn) })
-  return new Engine(store, { kv, lease, watch }, clock, onClose)
+  const member = (): Member => ({
+    id: memberId,
+    name: config.name,
+    peerURLs: [...(options.peerUrls ?? ['http://localhost:2380'])],
+    clientURLs: [...(options.clientUrls ?? [])],
+    isLearner: false,
+  })
+  const maintenance = new MaintenanceService({ store, memberId, raftTerm: RAFT_TERM, header, assertOpen, member })
+  return new Engine(store, { kv, lease, watch, maintenance, cluster: maintenance }, clock, onClose)
 }
 
 /** deleteKeys deletes keys in one write txn: how a revoked lease's keys go, in one revision. */

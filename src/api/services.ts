@@ -1,5 +1,6 @@
 import type { KV } from '../messages/kv.ts'
 import type { Lease } from '../messages/lease.ts'
+import type { Cluster, Maintenance } from '../messages/maintenance.ts'
 import type { Watch } from '../messages/watch.ts'
 
 /**
@@ -11,4 +12,6 @@ export interface Services {
   readonly kv: KV
   readonly lease: Lease
   readonly watch: Watch
+  readonly maintenance: Maintenance
+  readonly cluster: Cluster
 }
