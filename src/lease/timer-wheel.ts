@@ -12,6 +12,12 @@ export interface ExpiryQueue<K> {
   wakeAt(): number | undefined
 }
 
+/** Slot holds the entries of one tick, and the earliest of their deadlines (NaN when it must be recomputed). */
+interface Slot<K> {
+  readonly entries: Set<Entry<K>>
+  min: number
+}
+
 interface Entry<K> {
   readonly key: K
   readonly deadline: number
@@ -22,7 +28,7 @@ interface Entry<K> {
 const FAR = -1
 
 export interface TimerWheelOptions {
-  /** tickMs is the wheel's resolution: a key expires at most this late. @default 100 */
+  /** tickMs is the time each slot covers. @default 100 */
   tickMs?: number
   /** slots is the number of ticks the wheel spans; later deadlines wait in a heap until they come near. @default 1024 */
   slots?: number
@@ -34,12 +40,12 @@ export interface TimerWheelOptions {
  * Deadlines further out wait in a min-heap and move onto the wheel when the cursor comes within reach.
  *
  * Scheduling, rescheduling (a keepalive) and cancelling cost O(1) on the wheel, O(log far) for far deadlines.
- * Nothing runs between deadlines: `wakeAt()` names the end of the first non-empty tick, so a timer armed for it is
- * the only cost of an idle wheel, however many keys it holds. Keys expire between their deadline and one tick after.
+ * Nothing runs between deadlines: `wakeAt()` names the earliest deadline (each slot keeps its earliest, recomputed
+ * lazily after removals), so one timer armed for it is the only cost of an idle wheel, however many keys it holds.
  */
 export class TimerWheel<K> implements ExpiryQueue<K> {
   readonly #tickMs: number
-  readonly #slots: Set<Entry<K>>[]
+  readonly #slots: Slot<K>[]
   readonly #entries = new Map<K, Entry<K>>()
   /** #far holds entries beyond the horizon, as a binary min-heap on deadline; replaced entries are skipped lazily. */
   readonly #far: Entry<K>[] = []
@@ -52,7 +58,7 @@ export class TimerWheel<K> implements ExpiryQueue<K> {
     this.#tickMs = options.tickMs ?? 100
     const slots = options.slots ?? 1024
     if (!(this.#tickMs > 0) || !Number.isInteger(slots) || slots < 2) throw new RangeError('invalid timer wheel options')
-    this.#slots = Array.from({ length: slots }, () => new Set<Entry<K>>())
+    this.#slots = Array.from({ length: slots }, () => ({ entries: new Set<Entry<K>>(), min: Infinity }))
     this.#cursor = Math.floor(now / this.#tickMs)
   }
 
@@ -71,10 +77,7 @@ export class TimerWheel<K> implements ExpiryQueue<K> {
     const entry = this.#entries.get(key)
     if (entry === undefined) return
     this.#entries.delete(key)
-    if (entry.slot !== FAR) {
-      this.#slots[entry.slot]!.delete(entry)
-      this.#onWheel--
-    }
+    if (entry.slot !== FAR) this.#removeFromSlot(this.#slots[entry.slot]!, entry)
     // A far entry stays in the heap; it is recognised as stale when it surfaces.
   }
 
@@ -91,11 +94,10 @@ export class TimerWheel<K> implements ExpiryQueue<K> {
       const last = Math.min(nowTick, this.#cursor + n - 1)
       for (let tick = this.#cursor; tick <= last; tick++) {
         const slot = this.#slots[tick % n]!
-        for (const entry of slot) {
+        for (const entry of slot.entries) {
           if (entry.deadline > now) continue
           if (out.length >= max) return out
-          slot.delete(entry)
-          this.#onWheel--
+          this.#removeFromSlot(slot, entry)
           this.#entries.delete(entry.key)
           out.push(entry.key)
         }
@@ -111,24 +113,38 @@ export class TimerWheel<K> implements ExpiryQueue<K> {
   wakeAt(): number | undefined {
     const n = this.#slots.length
     for (let i = 0; this.#onWheel > 0 && i < n; i++) {
-      const tick = this.#cursor + i
-      if (this.#slots[tick % n]!.size > 0) return (tick + 1) * this.#tickMs
+      const slot = this.#slots[(this.#cursor + i) % n]!
+      if (slot.entries.size === 0) continue
+      if (Number.isNaN(slot.min)) {
+        slot.min = Infinity
+        for (const e of slot.entries) if (e.deadline < slot.min) slot.min = e.deadline
+      }
+      return slot.min
     }
     this.#dropStaleFar()
     const first = this.#far[0]
-    return first === undefined ? undefined : (Math.floor(first.deadline / this.#tickMs) + 1) * this.#tickMs
+    return first?.deadline
   }
 
   #place(entry: Entry<K>): void {
     const tick = Math.max(Math.floor(entry.deadline / this.#tickMs), this.#cursor)
     if (tick - this.#cursor < this.#slots.length) {
       entry.slot = tick % this.#slots.length
-      this.#slots[entry.slot]!.add(entry)
+      const slot = this.#slots[entry.slot]!
+      slot.entries.add(entry)
+      if (entry.deadline < slot.min) slot.min = entry.deadline
       this.#onWheel++
     } else {
       entry.slot = FAR
       pushHeap(this.#far, entry)
     }
+  }
+
+  #removeFromSlot(slot: Slot<K>, entry: Entry<K>): void {
+    slot.entries.delete(entry)
+    this.#onWheel--
+    if (slot.entries.size === 0) slot.min = Infinity
+    else if (entry.deadline === slot.min) slot.min = NaN
   }
 
   /** #pullNear moves far entries whose tick is now within the horizon onto the wheel. */
