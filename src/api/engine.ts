@@ -7,6 +7,9 @@ import { Lessor } from '../lease/lessor.ts'
 import { LeaseService } from '../lease/lease-service.ts'
 import { KvService, type KvLimits } from '../mvcc/kv-service.ts'
 import { MvccStore, type Commit } from '../mvcc/store.ts'
+import { LevelBackend } from '../mvcc/backend/level-backend.ts'
+import type { Durability } from '../mvcc/group-commit.ts'
+import { attachStorage, restoreStore, type Storage } from './storage.ts'
 import { MaintenanceService } from '../maintenance/maintenance-service.ts'
 import type { Member } from '../messages/maintenance.ts'
 import { WatchHub } from '../watch/watch-hub.ts'
@@ -16,6 +19,17 @@ import type { Services } from './services.ts'
 
 /** OpenOptions configure an engine. Every field is optional; absent means etcd's default. */
 export interface OpenOptions {
+  /**
+   * dir keeps the store on disk, in a LevelDB under this directory (created when missing); without it the engine
+   * lives in memory. A directory holding other files is refused, as is one another engine has open.
+   */
+  dir?: string
+  /**
+   * durability of an acknowledged write, for an engine on disk. 'fsync' (etcd's own choice): it survives power
+   * loss. 'os': it survives a crash of the process, not of the machine, and is several times faster.
+   * @default 'fsync'
+   */
+  durability?: Durability
   /**
    * name of the member, as etcd's --name; cluster and member ids in response headers derive from it, so they are
    * stable for a given name. @default 'default'
@@ -48,6 +62,7 @@ export const defaults = {
   maxTxnOps: 128,
   maxRequestBytes: 1_572_864,
   minLeaseTtl: 2,
+  durability: 'fsync' as Durability,
   watchProgressIntervalMs: 600_000,
   watchMaxPending: 128,
 } as const
@@ -62,13 +77,15 @@ const RAFT_TERM = 1
 export class Engine extends Client {
   readonly #store: MvccStore
   readonly #onClose: (() => void)[]
-  #closed = false
+  readonly #release: () => Promise<void>
+  #closing: Promise<void> | undefined
 
   /** @internal use open() */
-  constructor(store: MvccStore, services: Services, clock: Clock, onClose: (() => void)[]) {
+  constructor(store: MvccStore, services: Services, clock: Clock, onClose: (() => void)[], release: () => Promise<void>) {
     super(services, clock)
     this.#store = store
     this.#onClose = onClose
+    this.#release = release
   }
 
   /** revision is the current revision of the store. */
@@ -78,14 +95,19 @@ export class Engine extends Client {
 
   /** closed tells whether close() was called. */
   get closed(): boolean {
-    return this.#closed
+    return this.#closing !== undefined
   }
 
-  /** close stops the engine: timers stop, streams end, every later call rejects with ETCD_STOPPED. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    for (const fn of this.#onClose) fn()
+  /**
+   * close stops the engine: timers stop, streams end, every later call rejects with ETCD_STOPPED; on disk, queued
+   * writes are written and the data directory is released. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
+      for (const fn of this.#onClose) fn()
+      this.#closing = this.#release()
+    }
+    return this.#closing
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -94,7 +116,7 @@ export class Engine extends Client {
 }
 
 /**
- * open starts an engine in memory.
+ * open starts an engine, in memory or, with `dir`, on disk (reading back what is there).
  * @example
  * await using etcd = await open()
  * await etcd.put('greeting', 'hello')
@@ -106,39 +128,72 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
     maxTxnOps: positive(config.maxTxnOps, 'maxTxnOps'),
     maxRequestBytes: positive(config.maxRequestBytes, 'maxRequestBytes'),
   }
+  if (config.durability !== 'fsync' && config.durability !== 'os') throw new TypeError("durability must be 'fsync' or 'os'")
   const clock = options.clock ?? systemClock
   const clusterId = idFrom(`etcdlite cluster ${config.name}`)
   const memberId = idFrom(`etcdlite member ${config.name}`)
   const store = new MvccStore()
   const onClose: (() => void)[] = []
   let closed = false
+  let storage: Storage | undefined
   onClose.push(() => (closed = true))
   const assertOpen = () => {
     if (closed) throw new EtcdError('ETCD_STOPPED')
+    const failure = storage?.committer.failure
+    if (failure !== undefined) throw failure
   }
+  const durable = () => storage?.committer.durable()
   const header = (revision: number): ResponseHeader => ({ clusterId, memberId, revision, raftTerm: RAFT_TERM })
 
   const lessor = new Lessor(clock, { deleteKeys: (keys) => deleteKeys(store, keys) }, {
     minTtl: config.minLeaseTtl,
     // Like etcd, chosen lease ids carry bits of the member id on top, so they are large and positive.
     firstId: ((memberId & 0x7fffn) << 48n) | BigInt(Math.floor(clock.now()) % 2 ** 40),
+    persistence: {
+      granted: (lease) => storage?.committer.add([{ kind: 'lease', lease: { id: lease.id, ttl: lease.ttl } }]),
+      revoked: (id) => storage?.committer.add([{ kind: 'drop-lease', id }]),
+    },
   })
   onClose.push(() => lessor.close())
   store.onCommit((commit) => trackLeases(lessor, commit))
 
-  const kv = new KvService({ store, leases: lessor, limits, header, assertOpen })
-  const lease = new LeaseService({
-    lessor,
-    header: () => header(store.rev),
-    assertOpen,
-    onClose: (fn) => onClose.push(fn),
-  })
   const hub = new WatchHub(store, header, {
     maxPending: positive(config.watchMaxPending, 'watchMaxPending'),
     catchUpBatch: 1000,
     progressIntervalMs: positive(config.watchProgressIntervalMs, 'watchProgressIntervalMs'),
     maxResponseBytes: limits.maxRequestBytes,
     clock,
+    durableRev: () => storage?.committer.durableRev ?? store.rev,
+  })
+
+  if (options.dir !== undefined) {
+    const backend = await LevelBackend.open(options.dir)
+    try {
+      const meta = await restoreStore(backend, store, lessor)
+      storage = attachStorage({
+        backend,
+        dir: backend.dir,
+        durability: config.durability,
+        store,
+        meta,
+        onDurable: (commit) => hub.notify(commit),
+      })
+    } catch (err) {
+      lessor.close()
+      await backend.close()
+      throw err
+    }
+  } else {
+    store.onCommit((commit) => hub.notify(commit))
+  }
+
+  const kv = new KvService({ store, leases: lessor, limits, header, assertOpen, durable })
+  const lease = new LeaseService({
+    lessor,
+    header: () => header(store.rev),
+    assertOpen,
+    durable,
+    onClose: (fn) => onClose.push(fn),
   })
   const watch = new WatchService({ store, hub, header, assertOpen, onClose: (fn) => onClose.push(fn) })
   const member = (): Member => ({
@@ -149,7 +204,8 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
     isLearner: false,
   })
   const maintenance = new MaintenanceService({ store, memberId, raftTerm: RAFT_TERM, header, assertOpen, member })
-  return new Engine(store, { kv, lease, watch, maintenance, cluster: maintenance }, clock, onClose)
+  const services = { kv, lease, watch, maintenance, cluster: maintenance }
+  return new Engine(store, services, clock, onClose, async () => storage?.close())
 }
 
 /** deleteKeys deletes keys in one write txn: how a revoked lease's keys go, in one revision. */

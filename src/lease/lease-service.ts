@@ -23,6 +23,8 @@ export interface LeaseContext {
   /** header builds a response header at the store's current revision. */
   header(): ResponseHeader
   assertOpen(): void
+  /** durable settles once everything written so far is on disk (undefined when nothing waits). */
+  durable(): Promise<void> | undefined
   /** onClose registers cleanup to run when the engine closes (ending open keepalive streams). */
   onClose(fn: () => void): void
 }
@@ -44,14 +46,18 @@ export class LeaseService implements Lease {
     this.#ctx.assertOpen()
     assertObject(request, 'lease grant request')
     const lease = this.#ctx.lessor.grant(leaseId(request.id, 'id'), int(request.ttl, 'ttl'))
-    return { header: this.#ctx.header(), id: lease.id, ttl: lease.ttl, error: '' }
+    const header = this.#ctx.header()
+    await this.#ctx.durable()
+    return { header, id: lease.id, ttl: lease.ttl, error: '' }
   }
 
   async leaseRevoke(request: LeaseRevokeRequest): Promise<LeaseRevokeResponse> {
     this.#ctx.assertOpen()
     assertObject(request, 'lease revoke request')
     this.#ctx.lessor.revoke(leaseId(request.id, 'id'))
-    return { header: this.#ctx.header() }
+    const header = this.#ctx.header()
+    await this.#ctx.durable()
+    return { header }
   }
 
   leaseKeepAlive(): BidiStream<LeaseKeepAliveRequest, LeaseKeepAliveResponse> {

@@ -22,7 +22,15 @@ export interface LeaseEntry {
   readonly keys: Set<Bin>
 }
 
+/** LeasePersistence hears grants and revocations, so a backend can keep leases across restarts. */
+export interface LeasePersistence {
+  granted(lease: LeaseEntry): void
+  revoked(id: bigint): void
+}
+
 export interface LessorOptions {
+  /** persistence, when given, hears every grant and revocation. */
+  persistence?: LeasePersistence
   /** minTtl in seconds: shorter TTLs are raised to it, as etcd does. @default 2 */
   minTtl?: number
   /** revokeBatch caps the leases revoked per step before yielding to the event loop. @default 1000 */
@@ -49,6 +57,7 @@ export class Lessor {
   readonly #expiries: ExpiryQueue<bigint>
   readonly #minTtl: number
   readonly #revokeBatch: number
+  readonly #persistence: LeasePersistence | undefined
   #nextId: bigint
   #timer: Timer | undefined
   #timerAt = Infinity
@@ -62,6 +71,7 @@ export class Lessor {
     if (!Number.isInteger(this.#minTtl) || this.#minTtl < 1) throw new RangeError('minTtl must be an integer >= 1')
     this.#revokeBatch = options.revokeBatch ?? 1000
     this.#nextId = options.firstId ?? 1n
+    this.#persistence = options.persistence
     this.#expiries = new TimerWheel<bigint>(clock.now())
   }
 
@@ -91,8 +101,21 @@ export class Lessor {
     if (ttl > MAX_LEASE_TTL) throw new EtcdError('ETCD_LEASE_TTL_TOO_LARGE')
     if (id === 0n) id = this.#chooseId()
     else if (this.#leases.has(id)) throw new EtcdError('ETCD_LEASE_EXISTS')
-    const granted = Math.max(ttl, this.#minTtl)
-    const lease: LeaseEntry = { id, ttl: granted, expiry: this.#clock.now() + granted * 1000, keys: new Set() }
+    const lease = this.#add(id, Math.max(ttl, this.#minTtl))
+    this.#persistence?.granted(lease)
+    return lease
+  }
+
+  /**
+   * restore brings back a lease read from disk. As etcd does after a restart, it gets its full TTL again from now
+   * (the time it had left is not kept).
+   */
+  restore(id: bigint, ttl: number): LeaseEntry {
+    return this.#add(id, ttl)
+  }
+
+  #add(id: bigint, ttl: number): LeaseEntry {
+    const lease: LeaseEntry = { id, ttl, expiry: this.#clock.now() + ttl * 1000, keys: new Set() }
     this.#leases.set(id, lease)
     this.#schedule(lease)
     return lease
@@ -121,6 +144,7 @@ export class Lessor {
     if (keys.length > 0) this.#deleter.deleteKeys(keys)
     this.#leases.delete(id)
     this.#expiries.cancel(id)
+    this.#persistence?.revoked(id)
   }
 
   /** remaining is the lease's time to live in whole seconds, rounded down, never below 0. */

@@ -111,10 +111,10 @@ export class KeyIndex {
   }
 
   /**
-   * compact drops the history that compaction at revision `rev` makes unreachable (see the class comment).
-   * Returns true when nothing is left, so the key should leave the index.
+   * compact drops the history that compaction at revision `rev` makes unreachable (see the class comment), adding
+   * the dropped records to `dropped`. Returns true when nothing is left, so the key should leave the index.
    */
-  compact(rev: number): boolean {
+  compact(rev: number, dropped?: KeyRecord[]): boolean {
     if (this.#older === undefined && this.#latest.modRevision > rev) return false
     const records = this.records
     // newest is the index of the newest record at or below rev.
@@ -123,6 +123,7 @@ export class KeyIndex {
     if (newest < 0) return false
     const drop = isTombstone(records[newest]!) ? newest + 1 : newest
     if (drop === 0) return false
+    if (dropped !== undefined) for (let i = 0; i < drop; i++) dropped.push(records[i]!)
     if (drop === records.length) return true
     const kept = records.slice(drop)
     this.#latest = kept.pop()!

@@ -41,6 +41,11 @@ export interface KvContext {
   header(revision: number): ResponseHeader
   /** assertOpen throws ETCD_STOPPED once the engine is closed. */
   assertOpen(): void
+  /**
+   * durable returns a promise that settles once everything written so far is on disk, or undefined when nothing
+   * is waiting. Writes are acknowledged, and reads answered, only then: no one sees a write a crash could lose.
+   */
+  durable(): Promise<void> | undefined
 }
 
 const EMPTY = Buffer.alloc(0)
@@ -61,13 +66,16 @@ export class KvService implements KV {
     const op = parseRange(request)
     const view = this.#ctx.store.read()
     const outcome = applyRange(view, op)
+    await this.#ctx.durable()
     return rangeResponse(outcome, this.#ctx.header(view.rev))
   }
 
   put(request: PutRequest): Promise<PutResponse> {
     // Not async: the hot path of every write benchmark, it settles a ready promise without an async frame.
     try {
-      return Promise.resolve(this.#put(request))
+      const response = this.#put(request)
+      const wait = this.#ctx.durable()
+      return wait === undefined ? Promise.resolve(response) : wait.then(() => response)
     } catch (err) {
       return Promise.reject(err)
     }
@@ -102,8 +110,10 @@ export class KvService implements KV {
     try {
       const outcome = applyDelete(txn, op)
       txn.end()
+      const rev = ctx.store.rev
+      await ctx.durable()
       return {
-        header: ctx.header(ctx.store.rev),
+        header: ctx.header(rev),
         deleted: outcome.deleted,
         prevKvs: outcome.prevs === undefined ? [] : outcome.prevs.map((r) => keyValue(r, false)),
       }
@@ -122,7 +132,9 @@ export class KvService implements KV {
     try {
       const outcome = evaluateTxn(txn, op, ctx.leases)
       txn.end()
-      return txnResponses(outcome, ctx.header(ctx.store.rev))
+      const rev = ctx.store.rev
+      await ctx.durable()
+      return txnResponses(outcome, ctx.header(rev))
     } finally {
       txn.abort()
     }
@@ -134,8 +146,10 @@ export class KvService implements KV {
     if (typeof request !== 'object' || request === null) throw new TypeError('compaction request must be an object')
     const revision = int(request.revision, 'revision')
     const done = ctx.store.compact(revision)
+    const rev = ctx.store.rev
     if (request.physical === true) await done
-    return { header: ctx.header(ctx.store.rev) }
+    await ctx.durable()
+    return { header: ctx.header(rev) }
   }
 
   #checkSize(size: number): void {

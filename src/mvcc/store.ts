@@ -20,6 +20,14 @@ export interface Commit {
 export type CommitListener = (commit: Commit) => void
 export type CompactListener = (rev: number) => void
 
+/** CompactionSink hears what compaction removes, so a backend can remove it too. */
+export interface CompactionSink {
+  /** dropped: records compaction at `rev` removed from the index (one chunk of them). */
+  dropped(rev: number, records: KeyRecord[]): void
+  /** finished: every record compaction at `rev` removes is gone. */
+  finished(rev: number): void
+}
+
 /** RangeOptions select what a range reads: `rev` 0 is the view's revision; `limit` 0 is unlimited. */
 export interface RangeOptions {
   rev?: number
@@ -70,6 +78,8 @@ export class MvccStore {
   #compaction: Promise<void> = Promise.resolve()
   readonly #commitListeners: CommitListener[] = []
   readonly #compactListeners: CompactListener[] = []
+  /** compactionSink, when set, hears every record compaction removes (the engine hands in its backend). */
+  compactionSink: CompactionSink | undefined
 
   /** rev is the revision of the last committed write (1 in a fresh store). */
   get rev(): number {
@@ -121,9 +131,43 @@ export class MvccStore {
   async #compactIndex(rev: number): Promise<void> {
     let from: Bin | undefined = ''
     while (from !== undefined) {
-      from = this.index.compactChunk(rev, from, COMPACT_CHUNK)
+      const dropped: KeyRecord[] | undefined = this.compactionSink === undefined ? undefined : []
+      from = this.index.compactChunk(rev, from, COMPACT_CHUNK, dropped)
+      if (dropped !== undefined && dropped.length > 0) this.compactionSink!.dropped(rev, dropped)
       if (from !== undefined) await new Promise((resolve) => setImmediate(resolve))
     }
+    this.compactionSink?.finished(rev)
+  }
+
+  /**
+   * load adds records read back from a backend, in revision order, to the index and the history log, without
+   * announcing them. Used only while opening, before anything else touches the store.
+   */
+  load(records: readonly KeyRecord[]): void {
+    for (const record of records) {
+      const ki = this.index.get(record.key)
+      if (ki === undefined) this.index.insert(record.key, record)
+      else ki.append(record)
+      if (record.modRevision > this.#rev) this.#rev = record.modRevision
+    }
+    this.log.appendChanges(records.map((record) => ({ record })))
+  }
+
+  /** restoreRevisions sets the revisions read back from a backend (the revision never goes back). */
+  restoreRevisions(rev: number, compactRev: number): void {
+    this.#rev = Math.max(this.#rev, rev)
+    this.#compactRev = compactRev
+    if (compactRev >= 0) this.log.compact(compactRev)
+  }
+
+  /**
+   * finishCompaction re-runs, after a restart, a compaction the backend had recorded but not finished: the index
+   * and log are compacted again at `rev` and the sink removes what the interrupted run left on disk.
+   */
+  finishCompaction(rev: number): Promise<void> {
+    this.log.compact(rev)
+    this.#compaction = this.#compaction.then(() => this.#compactIndex(rev))
+    return this.#compaction
   }
 
   /**

@@ -88,10 +88,10 @@ export class TreeIndex {
   }
 
   /**
-   * compactChunk compacts at revision `rev` up to `max` keys from `fromKey` on (inclusive) and returns the key to
-   * resume from, or undefined when the end was reached. Chunks let a large compaction yield to the event loop.
+   * compactChunk compacts at revision `rev` up to `max` keys from `fromKey` on (inclusive), collecting the dropped
+   * records, and returns the key to resume from, or undefined when the end was reached. Chunks let a large compaction yield to the event loop.
    */
-  compactChunk(rev: number, fromKey: Bin, max: number): Bin | undefined {
+  compactChunk(rev: number, fromKey: Bin, max: number, dropped?: KeyRecord[]): Bin | undefined {
     const tree = this.#tree
     const emptied: Bin[] = []
     let next: Bin | undefined
@@ -104,7 +104,7 @@ export class TreeIndex {
         return { break: true }
       }
       seen++
-      if (ki.compact(rev)) emptied.push(k)
+      if (ki.compact(rev, dropped)) emptied.push(k)
       return undefined
     })
     for (const k of emptied) this.delete(k)

@@ -19,6 +19,14 @@ export const errorCatalog = {
   ETCD_LEASE_EXISTS: { message: 'etcdserver: lease already exists', grpc: 'FAILED_PRECONDITION' },
   ETCD_LEASE_TTL_TOO_LARGE: { message: 'etcdserver: too large lease TTL', grpc: 'OUT_OF_RANGE' },
   ETCD_STOPPED: { message: 'etcdserver: server stopped', grpc: 'UNAVAILABLE' },
+  // etcdlite's own: the data directory and the disk under it. Messages name the directory.
+  ETCD_DATA_DIR_LOCKED: { message: 'etcdlite: the data directory is in use', grpc: 'UNAVAILABLE' },
+  ETCD_DATA_DIR_INVALID: { message: 'etcdlite: not an etcdlite data directory', grpc: 'FAILED_PRECONDITION' },
+  ETCD_DATA_DIR_NEWER_FORMAT: {
+    message: 'etcdlite: the data directory was written by a newer etcdlite',
+    grpc: 'FAILED_PRECONDITION',
+  },
+  ETCD_BACKEND_FAILED: { message: 'etcdlite: writing to the data directory failed', grpc: 'UNAVAILABLE' },
 } as const
 
 /** EtcdErrorCode is the stable, documented code of an EtcdError. */

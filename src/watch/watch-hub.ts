@@ -25,6 +25,11 @@ export interface WatchHubOptions {
   /** maxResponseBytes: above it a response is split, for watchers that asked for fragments. */
   maxResponseBytes: number
   clock: Clock
+  /**
+   * durableRev is the newest revision whose commit is on disk (the store's revision, for a memory engine). Watchers
+   * only ever see durable history: catch-up reads stop there, and later commits arrive through notify().
+   */
+  durableRev: () => number
 }
 
 /**
@@ -56,7 +61,6 @@ export class WatchHub {
     this.#store = store
     this.#header = header
     this.#options = options
-    store.onCommit((commit) => this.#onCommit(commit))
   }
 
   /** size is the number of watchers, synced or not. */
@@ -81,7 +85,7 @@ export class WatchHub {
       this.#progressWatchers.add(w)
       this.#armProgress()
     }
-    if (w.nextRev > this.#store.rev) this.#sync(w)
+    if (w.nextRev > this.#options.durableRev()) this.#sync(w)
     else {
       this.#unsynced.add(w)
       this.#scheduleCatchUp(w)
@@ -137,8 +141,8 @@ export class WatchHub {
     }
   }
 
-  /** #onCommit delivers one commit's events to the synced watchers that cover them. */
-  #onCommit(commit: Commit): void {
+  /** notify delivers one durable commit's events to the synced watchers that cover them. Commits come in order. */
+  notify(commit: Commit): void {
     if (this.#closed) return
     const changes = commit.changes
     let byWatcher: Map<Watcher, number[]> | undefined
@@ -207,11 +211,12 @@ export class WatchHub {
       return
     }
     if (w.pending >= this.#options.maxPending) return // resumes when the consumer reads (taken)
-    const records = store.readHistory(w.nextRev, store.rev, this.#options.catchUpBatch)
+    const durable = this.#options.durableRev()
+    const records = store.readHistory(w.nextRev, durable, this.#options.catchUpBatch)
     if (records.length === 0) {
       this.#unsynced.delete(w)
       this.#sync(w)
-      w.nextRev = store.rev + 1
+      w.nextRev = durable + 1
       this.#outputs.get(w.streamId)?.becameSynced(w)
       return
     }

@@ -1,0 +1,92 @@
+import { Buffer } from 'node:buffer'
+import { makeRecord, makeTombstone, type KeyRecord } from '../key-record.ts'
+import type { StoredLease, StoredMeta } from './backend.ts'
+
+/**
+ * The on-disk encoding of the store, in one LevelDB key space:
+ *
+ *   'r' main(8, big-endian) '_' sub(8)  ->  a record: flags(1) createRevision(8) version(8) lease(8) keyLength(4)
+ *                                           key value   (flags bit 0: tombstone)
+ *   'l' id(8, big-endian, two's complement)  ->  ttl(8)
+ *   'm'                                      ->  the meta record, JSON
+ *
+ * Record keys sort in revision order, so loading scans history in order. Numbers are big-endian float64s where they
+ * are revisions or counts (safe integers), int64 where they are lease ids.
+ */
+
+const RECORD = 0x72 // 'r'
+const LEASE = 0x6c // 'l'
+export const META_KEY = Buffer.from('m')
+export const RECORDS_FROM = Buffer.from([RECORD])
+export const RECORDS_TO = Buffer.from([RECORD + 1])
+export const LEASES_FROM = Buffer.from([LEASE])
+export const LEASES_TO = Buffer.from([LEASE + 1])
+
+const HEADER = 1 + 8 + 8 + 8 + 4
+
+export function recordKey(main: number, sub: number): Buffer {
+  const k = Buffer.allocUnsafe(18)
+  k[0] = RECORD
+  k.writeBigUInt64BE(BigInt(main), 1)
+  k[9] = 0x5f
+  k.writeBigUInt64BE(BigInt(sub), 10)
+  return k
+}
+
+export function encodeRecord(r: KeyRecord): Buffer {
+  const buf = Buffer.allocUnsafe(HEADER + r.key.length + r.value.length)
+  buf[0] = r.version === 0 ? 1 : 0
+  buf.writeDoubleBE(r.createRevision, 1)
+  buf.writeDoubleBE(r.version, 9)
+  buf.writeBigInt64BE(r.lease, 17)
+  buf.writeUInt32BE(r.key.length, 25)
+  buf.write(r.key, HEADER, 'latin1')
+  buf.write(r.value, HEADER + r.key.length, 'latin1')
+  return buf
+}
+
+export function decodeRecord(key: Buffer, value: Buffer): KeyRecord {
+  if (key.length !== 18 || key[0] !== RECORD || value.length < HEADER) throw new Error('corrupt record')
+  const main = Number(key.readBigUInt64BE(1))
+  const sub = Number(key.readBigUInt64BE(10))
+  const keyLength = value.readUInt32BE(25)
+  const k = value.toString('latin1', HEADER, HEADER + keyLength)
+  if ((value[0]! & 1) === 1) return makeTombstone(k, main, sub)
+  return makeRecord(
+    k,
+    value.toString('latin1', HEADER + keyLength, value.length),
+    value.readDoubleBE(1),
+    main,
+    sub,
+    value.readDoubleBE(9),
+    value.readBigInt64BE(17),
+  )
+}
+
+export function leaseKey(id: bigint): Buffer {
+  const k = Buffer.allocUnsafe(9)
+  k[0] = LEASE
+  k.writeBigInt64BE(id, 1)
+  return k
+}
+
+export function encodeLease(lease: StoredLease): Buffer {
+  const buf = Buffer.allocUnsafe(8)
+  buf.writeDoubleBE(lease.ttl, 0)
+  return buf
+}
+
+export function decodeLease(key: Buffer, value: Buffer): StoredLease {
+  if (key.length !== 9 || value.length !== 8) throw new Error('corrupt lease')
+  return { id: key.readBigInt64BE(1), ttl: value.readDoubleBE(0) }
+}
+
+export function encodeMeta(meta: StoredMeta): Buffer {
+  return Buffer.from(JSON.stringify(meta))
+}
+
+export function decodeMeta(value: Buffer): StoredMeta {
+  const m = JSON.parse(value.toString('utf8')) as Partial<StoredMeta>
+  if (typeof m.format !== 'number' || typeof m.rev !== 'number') throw new Error('corrupt meta record')
+  return { format: m.format, rev: m.rev, compactRev: m.compactRev ?? -1, finishedCompactRev: m.finishedCompactRev ?? -1 }
+}

@@ -1,0 +1,139 @@
+import { fileURLToPath } from 'node:url'
+import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js'
+import protobuf from 'protobufjs'
+
+/**
+ * The wire: etcd's v3 API as protobuf messages, loaded once from the .proto files in proto/ (written for etcdlite
+ * with etcd's package, message and field names and numbers), and grpc-js service definitions built from them.
+ *
+ * Wire messages are protobufjs objects: field names in lowerCamelCase (`rangeEnd`, `prevKv`; `ID`, `TTL` and
+ * `grantedTTL` keep etcd's spelling), enums as their numbers, bytes as Buffers, and every int64 / uint64 as a `Long`
+ * when decoded. Encoding takes plain objects of the same shape, with int64s as safe-integer numbers or as
+ * `{ low, high }` pairs (see codec.ts): nothing passes through a double that could lose bits.
+ */
+
+/** PROTO_DIR: proto/ at the package root, two levels above both src/server and dist/server. */
+const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url))
+
+const PROTO_FILES = ['etcdserverpb/rpc.proto', 'grpc/health/v1/health.proto']
+
+/** Long is how protobufjs decodes a 64-bit integer: two 32-bit halves. */
+export interface Long {
+  readonly low: number
+  readonly high: number
+  readonly unsigned: boolean
+}
+
+/** WireInt is a 64-bit integer field: a `Long` when decoded; a number or `{ low, high }` when encoded. */
+export type WireInt = Long | { low: number; high: number } | number
+
+/** WireMessage is a decoded or to-be-encoded protobuf message; the codec gives each one its shape. */
+export type WireMessage = { [field: string]: unknown }
+
+/** MessageType encodes and decodes one message type. */
+export interface MessageType {
+  readonly name: string
+  encode(message: WireMessage): Buffer
+  decode(bytes: Uint8Array): WireMessage
+}
+
+let root: protobuf.Root | undefined
+
+function loadRoot(): protobuf.Root {
+  if (root !== undefined) return root
+  const r = new protobuf.Root()
+  r.resolvePath = (_origin, target) => PROTO_DIR + target
+  r.loadSync(PROTO_FILES, { keepCase: false })
+  r.resolveAll()
+  // Lossless int64 needs protobufjs to decode into Longs, never into doubles.
+  if (!protobuf.util.Long) throw new Error('etcdlite: protobufjs has no Long support; int64 fields would lose bits')
+  root = r
+  return r
+}
+
+const types = new Map<string, MessageType>()
+
+/** messageType returns the codec of a message by its full name, e.g. 'etcdserverpb.PutRequest'. */
+export function messageType(fullName: string): MessageType {
+  let t = types.get(fullName)
+  if (t === undefined) {
+    const type = loadRoot().lookupType(fullName)
+    t = {
+      name: fullName,
+      encode: (message) => type.encode(message).finish() as Buffer,
+      decode: (bytes) => type.decode(bytes) as unknown as WireMessage,
+    }
+    types.set(fullName, t)
+  }
+  return t
+}
+
+/** MethodInfo describes one RPC: its names, whether each side streams, and its message codecs. */
+export interface MethodInfo {
+  /** name as in the .proto, e.g. 'Range'. */
+  readonly name: string
+  /** path is the gRPC path, e.g. '/etcdserverpb.KV/Range'. */
+  readonly path: string
+  readonly requestStream: boolean
+  readonly responseStream: boolean
+  readonly request: MessageType
+  readonly response: MessageType
+}
+
+/** ServiceName lists every service etcdlite registers. */
+export type ServiceName =
+  | 'etcdserverpb.KV'
+  | 'etcdserverpb.Watch'
+  | 'etcdserverpb.Lease'
+  | 'etcdserverpb.Cluster'
+  | 'etcdserverpb.Maintenance'
+  | 'etcdserverpb.Auth'
+  | 'grpc.health.v1.Health'
+
+/** methods lists a service's RPCs in .proto order. */
+export function methods(service: ServiceName): MethodInfo[] {
+  const svc = loadRoot().lookupService(service)
+  return svc.methodsArray.map((m) => {
+    m.resolve()
+    return {
+      name: m.name,
+      path: `/${service}/${m.name}`,
+      requestStream: m.requestStream === true,
+      responseStream: m.responseStream === true,
+      request: messageType(fullName(m.resolvedRequestType!)),
+      response: messageType(fullName(m.resolvedResponseType!)),
+    }
+  })
+}
+
+/** method returns one RPC of a service. */
+export function method(service: ServiceName, name: string): MethodInfo {
+  const m = methods(service).find((x) => x.name === name)
+  if (m === undefined) throw new Error(`etcdlite: ${service} has no method ${name}`)
+  return m
+}
+
+/**
+ * serviceDefinition builds the grpc-js definition of a service. Its serializers work on wire messages; the codec
+ * converts between those and the services-level objects, so one definition serves the server and the client.
+ */
+export function serviceDefinition(service: ServiceName): ServiceDefinition {
+  const def: Record<string, MethodDefinition<WireMessage, WireMessage>> = {}
+  for (const m of methods(service)) {
+    def[m.name] = {
+      path: m.path,
+      requestStream: m.requestStream,
+      responseStream: m.responseStream,
+      requestSerialize: m.request.encode,
+      requestDeserialize: m.request.decode,
+      responseSerialize: m.response.encode,
+      responseDeserialize: m.response.decode,
+      originalName: m.name[0]!.toLowerCase() + m.name.slice(1),
+    }
+  }
+  return def as ServiceDefinition
+}
+
+function fullName(type: protobuf.Type): string {
+  return type.fullName.replace(/^\./, '')
+}
