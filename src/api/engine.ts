@@ -9,6 +9,7 @@ import { KvService, type KvLimits } from '../mvcc/kv-service.ts'
 import { MvccStore, type Commit } from '../mvcc/store.ts'
 import { LevelBackend } from '../mvcc/backend/level-backend.ts'
 import type { Durability } from '../mvcc/group-commit.ts'
+import type { Backend } from '../mvcc/backend/backend.ts'
 import { attachStorage, restoreStore, type Storage } from './storage.ts'
 import { MaintenanceService } from '../maintenance/maintenance-service.ts'
 import type { Member } from '../messages/maintenance.ts'
@@ -30,6 +31,11 @@ export interface OpenOptions {
    * @default 'fsync'
    */
   durability?: Durability
+  /**
+   * backend replaces the LevelDB backend of an engine on disk with one of your own (it must honour the Backend
+   * contract: atomic batches, records back in revision order). `dir` then only names it in messages.
+   */
+  backend?: Backend
   /**
    * name of the member, as etcd's --name; cluster and member ids in response headers derive from it, so they are
    * stable for a given name. @default 'default'
@@ -166,13 +172,14 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
     durableRev: () => storage?.committer.durableRev ?? store.rev,
   })
 
-  if (options.dir !== undefined) {
-    const backend = await LevelBackend.open(options.dir)
+  if (options.dir !== undefined || options.backend !== undefined) {
+    const backend = options.backend ?? (await LevelBackend.open(options.dir!))
+    const where = backend instanceof LevelBackend ? backend.dir : (options.dir ?? 'the backend')
     try {
       const meta = await restoreStore(backend, store, lessor)
       storage = attachStorage({
         backend,
-        dir: backend.dir,
+        dir: where,
         durability: config.durability,
         store,
         meta,

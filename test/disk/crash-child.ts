@@ -9,7 +9,7 @@ import { compare, op, open } from '../../src/index.ts'
 const dir = process.argv[2]!
 const durability = (process.argv[3] ?? 'os') as 'os' | 'fsync'
 const etcd = await open({ dir, durability })
-const ack = (line: object) => writeSync(1, JSON.stringify(line) + '\n')
+const ack = (line: object): void => void writeSync(1, JSON.stringify(line) + "\n")
 
 let i = Number((await etcd.get('counter')).kvs[0]?.value.toString() ?? '0')
 ack({ kind: 'open', rev: etcd.revision })
