@@ -11,6 +11,8 @@ import { LevelBackend } from '../mvcc/backend/level-backend.ts'
 import type { Durability } from '../mvcc/group-commit.ts'
 import type { Backend } from '../mvcc/backend/backend.ts'
 import { attachStorage, restoreStore, type Storage } from './storage.ts'
+import { restoreSnapshot, snapshotStream, type SnapshotSource } from './snapshot.ts'
+import { existsSync, readdirSync } from 'node:fs'
 import { MaintenanceService } from '../maintenance/maintenance-service.ts'
 import type { Member } from '../messages/maintenance.ts'
 import { WatchHub } from '../watch/watch-hub.ts'
@@ -36,6 +38,11 @@ export interface OpenOptions {
    * contract: atomic batches, records back in revision order). `dir` then only names it in messages.
    */
   backend?: Backend
+  /**
+   * restoreFrom builds a new store in `dir` from a snapshot (`engine.snapshot()`'s bytes: a stream, a buffer or a
+   * file path) before opening it. `dir` must be empty or absent.
+   */
+  restoreFrom?: SnapshotSource
   /**
    * name of the member, as etcd's --name; cluster and member ids in response headers derive from it, so they are
    * stable for a given name. @default 'default'
@@ -84,14 +91,32 @@ export class Engine extends Client {
   readonly #store: MvccStore
   readonly #onClose: (() => void)[]
   readonly #release: () => Promise<void>
+  readonly #snapshot: () => AsyncIterable<Uint8Array>
   #closing: Promise<void> | undefined
 
   /** @internal use open() */
-  constructor(store: MvccStore, services: Services, clock: Clock, onClose: (() => void)[], release: () => Promise<void>) {
+  constructor(
+    store: MvccStore,
+    services: Services,
+    clock: Clock,
+    onClose: (() => void)[],
+    release: () => Promise<void>,
+    snapshot: () => AsyncIterable<Uint8Array>,
+  ) {
     super(services, clock)
     this.#store = store
     this.#onClose = onClose
     this.#release = release
+    this.#snapshot = snapshot
+  }
+
+  /**
+   * snapshot streams a consistent copy of the live store (history since the last compaction, and the leases) as of
+   * now; writes go on meanwhile. Restore it with `open({ dir, restoreFrom })`.
+   * @example await pipeline(Readable.from(etcd.snapshot()), createWriteStream('backup.snap'))
+   */
+  snapshot(): AsyncIterable<Uint8Array> {
+    return this.#snapshot()
   }
 
   /** revision is the current revision of the store. */
@@ -172,6 +197,13 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
     durableRev: () => storage?.committer.durableRev ?? store.rev,
   })
 
+  if (options.restoreFrom !== undefined) {
+    if (options.dir === undefined) throw new TypeError('restoreFrom needs a dir to restore into')
+    if (existsSync(options.dir) && readdirSync(options.dir).length > 0) {
+      throw new EtcdError('ETCD_DATA_DIR_INVALID', `etcdlite: cannot restore into ${options.dir}: it is not empty`)
+    }
+    await restoreSnapshot(options.restoreFrom, options.dir)
+  }
   if (options.dir !== undefined || options.backend !== undefined) {
     const backend = options.backend ?? (await LevelBackend.open(options.dir!))
     const where = backend instanceof LevelBackend ? backend.dir : (options.dir ?? 'the backend')
@@ -212,7 +244,10 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
   })
   const maintenance = new MaintenanceService({ store, memberId, raftTerm: RAFT_TERM, header, assertOpen, member })
   const services = { kv, lease, watch, maintenance, cluster: maintenance }
-  return new Engine(store, services, clock, onClose, async () => storage?.close())
+  return new Engine(store, services, clock, onClose, async () => storage?.close(), () => {
+    assertOpen()
+    return snapshotStream(store, lessor)
+  })
 }
 
 /** deleteKeys deletes keys in one write txn: how a revoked lease's keys go, in one revision. */

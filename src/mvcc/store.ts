@@ -140,6 +140,19 @@ export class MvccStore {
   }
 
   /**
+   * exclusive runs `fn` with compaction held: it starts once any running compaction has finished, and compactions
+   * asked for meanwhile wait for it (a snapshot walks the index undisturbed). Revisions stay readable as usual.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#compaction.then(fn)
+    this.#compaction = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    return run
+  }
+
+  /**
    * load adds records read back from a backend, in revision order, to the index and the history log, without
    * announcing them. Used only while opening, before anything else touches the store.
    */

@@ -1,0 +1,239 @@
+import { createServer } from 'node:net'
+import { Server, ServerCredentials } from '@grpc/grpc-js'
+import { defaults, open, type Engine, type OpenOptions } from '../api/engine.ts'
+import { startAutoCompaction, type AutoCompactionOptions } from './auto-compaction.ts'
+import {
+  clusterHandlers,
+  healthHandlers,
+  kvHandlers,
+  leaseHandlers,
+  maintenanceHandlers,
+  watchHandlers,
+  type HandlerContext,
+} from './handlers.ts'
+import type { Streams } from './stream-bridge.ts'
+import { serviceDefinition } from './wire.ts'
+
+/** GRPC_OVERHEAD_BYTES: what etcd allows on top of --max-request-bytes for a gRPC message (512 KiB). */
+const GRPC_OVERHEAD_BYTES = 512 * 1024
+
+/** DEFAULT_PORT is etcd's client port. */
+export const DEFAULT_PORT = 2379
+
+/** TlsOptions: etcd's client TLS flags, with the files' PEM contents. */
+export interface TlsOptions {
+  /** cert is the server certificate chain, PEM (etcd's --cert-file). */
+  cert: string | Buffer
+  /** key is the server's private key, PEM (etcd's --key-file). */
+  key: string | Buffer
+  /** ca is the CA bundle that client certificates must chain to, PEM (etcd's --trusted-ca-file). */
+  ca?: string | Buffer
+  /** clientCertAuth requires every client to present a certificate signed by `ca` (etcd's --client-cert-auth). */
+  clientCertAuth?: boolean
+}
+
+/** ServeOptions configure `serve()`. Engine options (name, limits, clock, ...) are open()'s when no engine is given. */
+export interface ServeOptions extends OpenOptions {
+  /** engine to serve; serve() then leaves it open on close(). @default a new engine from open(options) */
+  engine?: Engine
+  /** host to listen on when `listenUrls` is not given. @default '127.0.0.1' */
+  host?: string
+  /** port to listen on when `listenUrls` is not given; 0 picks a free port. @default 2379 */
+  port?: number
+  /**
+   * listenUrls, as etcd's --listen-client-urls: `http://host:port` serves plaintext, `https://host:port` TLS (needs
+   * `tls`). Overrides host and port.
+   */
+  listenUrls?: string[]
+  /** advertiseUrls are reported as this member's client URLs (etcd's --advertise-client-urls). @default the listen URLs */
+  advertiseUrls?: string[]
+  /** tls: server certificates, and optionally client-certificate authentication. */
+  tls?: TlsOptions
+  /** autoCompaction compacts old revisions on a timer, as etcd's --auto-compaction-mode/-retention. @default off */
+  autoCompaction?: AutoCompactionOptions
+  /** shutdownGraceMs: how long close() waits for calls in flight before cutting them off. @default 5000 */
+  shutdownGraceMs?: number
+}
+
+/** Serving is a running server. */
+export interface Serving extends AsyncDisposable {
+  /** endpoint is `host:port` of the first listener: what a client's `hosts` / `--endpoints` takes. */
+  readonly endpoint: string
+  /** endpoints lists `host:port` of every listener. */
+  readonly endpoints: readonly string[]
+  /** urls lists every listener as a URL (`http://127.0.0.1:2379`). */
+  readonly urls: readonly string[]
+  /** engine is the engine served. */
+  readonly engine: Engine
+  /**
+   * close stops accepting calls, lets calls in flight finish (up to shutdownGraceMs), ends open streams with
+   * UNAVAILABLE, and closes the engine if serve() opened it. Idempotent.
+   */
+  close(): Promise<void>
+}
+
+interface Listener {
+  readonly secure: boolean
+  readonly host: string
+  readonly port: number
+}
+
+/**
+ * serve serves an engine over etcd's v3 gRPC API (KV, Watch, Lease, Maintenance, Cluster; Auth and the rest answer
+ * UNIMPLEMENTED), so etcdctl, the etcd3 npm client and Go's clientv3 work against it unchanged.
+ *
+ * @example
+ * const server = await serve({ port: 0 })           // an in-memory etcd on a free port
+ * const client = new Etcd3({ hosts: server.endpoint })
+ * ...
+ * await server.close()
+ */
+export async function serve(options: ServeOptions = {}): Promise<Serving> {
+  const listeners = listenersOf(options)
+  if (listeners.some((l) => l.secure) && options.tls === undefined) {
+    throw new TypeError('serve: an https listen URL needs tls (cert and key)')
+  }
+  if (options.tls?.clientCertAuth === true && options.tls.ca === undefined) {
+    throw new TypeError('serve: clientCertAuth needs a trusted CA (tls.ca)')
+  }
+  for (const l of listeners) if (l.port !== 0) await assertPortFree(l)
+
+  const { engine: given, host: _h, port: _p, listenUrls: _l, advertiseUrls, tls, autoCompaction, shutdownGraceMs, ...engineOptions } = options
+  const engine = given ?? (await open(engineOptions))
+  const maxRequestBytes = options.maxRequestBytes ?? defaults.maxRequestBytes
+  const server = new Server({
+    'grpc.max_receive_message_length': maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    'grpc.max_send_message_length': -1,
+  })
+  const streams: Streams = new Set()
+  const urls: string[] = []
+  const ctx: HandlerContext = {
+    services: engine.services,
+    clientUrls: () => advertiseUrls ?? urls,
+    streams,
+  }
+  server.addService(serviceDefinition('etcdserverpb.KV'), kvHandlers(ctx))
+  server.addService(serviceDefinition('etcdserverpb.Watch'), watchHandlers(ctx))
+  server.addService(serviceDefinition('etcdserverpb.Lease'), leaseHandlers(ctx))
+  server.addService(serviceDefinition('etcdserverpb.Maintenance'), maintenanceHandlers(ctx))
+  server.addService(serviceDefinition('etcdserverpb.Cluster'), clusterHandlers(ctx))
+  server.addService(serviceDefinition('etcdserverpb.Auth'), {})
+  server.addService(serviceDefinition('grpc.health.v1.Health'), healthHandlers(ctx))
+
+  const endpoints: string[] = []
+  try {
+    for (const l of listeners) {
+      const creds = l.secure ? tlsCredentials(tls!) : ServerCredentials.createInsecure()
+      const port = await bind(server, l, creds)
+      const hostPort = `${l.host.includes(':') ? `[${l.host}]` : l.host}:${port}`
+      endpoints.push(hostPort)
+      urls.push(`${l.secure ? 'https' : 'http'}://${hostPort}`)
+    }
+  } catch (err) {
+    server.forceShutdown()
+    if (given === undefined) await engine.close()
+    throw err
+  }
+  const stopCompaction = autoCompaction === undefined ? () => {} : startAutoCompaction(engine, autoCompaction)
+
+  let closing: Promise<void> | undefined
+  const close = () => {
+    closing ??= (async () => {
+      stopCompaction()
+      await shutdown(server, streams, shutdownGraceMs ?? 5_000)
+      if (given === undefined) await engine.close()
+    })()
+    return closing
+  }
+  return {
+    endpoint: endpoints[0]!,
+    endpoints,
+    urls,
+    engine,
+    close,
+    [Symbol.asyncDispose]: close,
+  }
+}
+
+/** listenersOf reads the listen URLs, or host and port. */
+function listenersOf(options: ServeOptions): Listener[] {
+  if (options.listenUrls === undefined || options.listenUrls.length === 0) {
+    const port = options.port ?? DEFAULT_PORT
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`serve: bad port ${port}`)
+    return [{ secure: options.tls !== undefined, host: options.host ?? '127.0.0.1', port }]
+  }
+  return options.listenUrls.map(parseListenUrl)
+}
+
+/** parseListenUrl reads one of etcd's client URLs: http(s)://host:port. */
+export function parseListenUrl(text: string): Listener {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new TypeError(`serve: ${JSON.stringify(text)} is not a URL (expected http://host:port)`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TypeError(`serve: ${text}: only http:// and https:// listen URLs are supported`)
+  }
+  if (url.port === '') throw new TypeError(`serve: ${text}: the URL needs a port`)
+  if (url.pathname !== '/' && url.pathname !== '') throw new TypeError(`serve: ${text}: a listen URL has no path`)
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
+  return { secure: url.protocol === 'https:', host, port: Number(url.port) }
+}
+
+function tlsCredentials(tls: TlsOptions): ServerCredentials {
+  const pem = (v: string | Buffer) => (typeof v === 'string' ? Buffer.from(v) : v)
+  return ServerCredentials.createSsl(
+    tls.ca === undefined ? null : pem(tls.ca),
+    [{ cert_chain: pem(tls.cert), private_key: pem(tls.key) }],
+    tls.clientCertAuth === true,
+  )
+}
+
+function bind(server: Server, l: Listener, creds: ServerCredentials): Promise<number> {
+  const address = `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, creds, (err, port) => {
+      if (err) reject(new Error(`etcdlite: cannot listen on ${address}: ${err.message}`))
+      else resolve(port)
+    })
+  })
+}
+
+/** PortInUseError: the address to listen on is taken (by another etcd, most likely). */
+export class PortInUseError extends Error {
+  readonly code = 'EADDRINUSE'
+  constructor(readonly address: string) {
+    super(`etcdlite: cannot listen on ${address}: address already in use`)
+    this.name = 'PortInUseError'
+  }
+}
+
+/** assertPortFree checks that the port can be bound, so a port in use gets one clear error. */
+function assertPortFree(l: Listener): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      const address = `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(address) : new Error(`etcdlite: cannot listen on ${address}: ${err.message}`))
+    })
+    probe.listen({ host: l.host, port: l.port, exclusive: true }, () => probe.close(() => resolve()))
+  })
+}
+
+/**
+ * shutdown stops the server: no new calls; streams (which never finish on their own) end with UNAVAILABLE; unary
+ * calls in flight finish, up to `graceMs`, after which every connection is cut.
+ */
+async function shutdown(server: Server, streams: Streams, graceMs: number): Promise<void> {
+  const done = new Promise<void>((resolve) => server.tryShutdown(() => resolve()))
+  for (const end of [...streams]) end()
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), graceMs)
+    timer.unref()
+  })
+  if ((await Promise.race([done, timeout])) === 'timeout') server.forceShutdown()
+  clearTimeout(timer)
+}

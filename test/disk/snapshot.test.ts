@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, expect, test } from 'vitest'
+import { open } from '../../src/index.ts'
+
+const dirs: string[] = []
+function freshDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'etcdlite-snap-'))
+  dirs.push(d)
+  return d
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+async function bytesOf(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const c of stream) chunks.push(Buffer.from(c))
+  return Buffer.concat(chunks)
+}
+
+test('a snapshot of a live store round-trips history, leases and compaction state', async () => {
+  const etcd = await open()
+  for (let i = 0; i < 50; i++) await etcd.put(`k${i % 7}`, `v${i}`)
+  await etcd.delete('k3')
+  const { id } = await etcd.grant(120)
+  await etcd.put('leased', 'x', { lease: id })
+  await etcd.compact(20, { physical: true })
+  const snapshotRev = etcd.revision
+  const stream = etcd.snapshot()
+  // Writes made while the snapshot streams are not in it.
+  const later = etcd.put('later', 'y')
+  const bytes = await bytesOf(stream)
+  await later
+
+  const dir = freshDir()
+  const copy = await open({ dir, restoreFrom: bytes })
+  expect(copy.revision).toBe(snapshotRev)
+  expect((await copy.get('later')).count).toBe(0)
+  const all = await copy.get('', { prefix: true })
+  const original = await etcd.get('', { prefix: true, revision: snapshotRev })
+  expect(all.kvs).toEqual(original.kvs)
+  expect((await copy.get('k1', { revision: 25 })).kvs).toEqual((await etcd.get('k1', { revision: 25 })).kvs)
+  await expect(copy.get('k1', { revision: 19 })).rejects.toMatchObject({ code: 'ETCD_COMPACTED' })
+  expect((await copy.timeToLive(id, { keys: true })).keys.map(String)).toEqual(['leased'])
+  await copy.close()
+  await etcd.close()
+})
+
+test('a corrupt or truncated snapshot is refused', async () => {
+  const etcd = await open()
+  await etcd.put('a', '1')
+  const bytes = await bytesOf(etcd.snapshot())
+  await etcd.close()
+  const flipped = Buffer.from(bytes)
+  flipped[flipped.length - 40] = flipped[flipped.length - 40]! ^ 1
+  await expect(open({ dir: freshDir(), restoreFrom: flipped })).rejects.toThrow(/corrupt/)
+  await expect(open({ dir: freshDir(), restoreFrom: bytes.subarray(0, bytes.length - 10) })).rejects.toThrow(/truncated|corrupt/)
+  await expect(open({ dir: freshDir(), restoreFrom: Buffer.from('hello\n') })).rejects.toThrow(/not an etcdlite snapshot/)
+})
+
+test('restoring into a directory that is not empty is refused', async () => {
+  const source = freshDir()
+  const etcd = await open({ dir: source })
+  await etcd.put('a', '1')
+  const bytes = await bytesOf(etcd.snapshot())
+  await etcd.close()
+  await expect(open({ dir: source, restoreFrom: bytes })).rejects.toMatchObject({ code: 'ETCD_DATA_DIR_INVALID' })
+})
