@@ -1,3 +1,4 @@
+import { benchDisk } from './disk.ts'
 import { benchLease } from './lease.ts'
 import { benchPut } from './put.ts'
 import { benchWatch } from './watch.ts'
@@ -9,6 +10,7 @@ import { table, type Result } from './lib.ts'
  */
 const cases: Record<string, () => Promise<Result[]>> = {
   put: benchPut,
+  disk: benchDisk,
   lease: benchLease,
   watch: benchWatch,
 }

@@ -18,15 +18,13 @@ export interface Storage {
  * A compaction the backend recorded but did not finish is finished.
  */
 export async function restoreStore(backend: Backend, store: MvccStore, lessor: Lessor): Promise<StoredMeta> {
-  const meta = await backend.load(async (records) => {
-    store.load(records)
-    await new Promise((resolve) => setImmediate(resolve))
-  })
+  // Each chunk is indexed in one step; the event loop runs while the backend reads the next.
+  const meta = await backend.load((records) => store.load(records))
   store.restoreRevisions(meta.rev, meta.compactRev)
   for (const lease of await backend.loadLeases()) lessor.restore(lease.id, lease.ttl)
-  for (const [key, ki] of store.index.entries()) {
+  for (const ki of store.index.values()) {
     const lease = ki.live ? ki.latest.lease : 0n
-    if (lease !== 0n) lessor.attach(lease, key)
+    if (lease !== 0n) lessor.attach(lease, ki.key)
   }
   return meta
 }

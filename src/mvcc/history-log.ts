@@ -16,6 +16,11 @@ export class HistoryLog {
     return this.#records.length
   }
 
+  /** appendRecords adds records read back from disk, in revision order. */
+  appendRecords(records: readonly KeyRecord[]): void {
+    for (const record of records) this.#records.push(record)
+  }
+
   /** appendChanges adds the records of one committed write, in sub-revision order. */
   appendChanges(changes: readonly { readonly record: KeyRecord }[]): void {
     for (const change of changes) this.#records.push(change.record)

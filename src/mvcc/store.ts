@@ -158,16 +158,15 @@ export class MvccStore {
    */
   load(records: readonly KeyRecord[]): void {
     for (const record of records) {
-      const ki = this.index.get(record.key)
-      if (ki === undefined) this.index.insert(record.key, record)
-      else ki.append(record)
+      this.index.loadRecord(record)
       if (record.modRevision > this.#rev) this.#rev = record.modRevision
     }
-    this.log.appendChanges(records.map((record) => ({ record })))
+    this.log.appendRecords(records)
   }
 
-  /** restoreRevisions sets the revisions read back from a backend (the revision never goes back). */
+  /** restoreRevisions ends loading: it sets the revisions read back (the revision never goes back). */
   restoreRevisions(rev: number, compactRev: number): void {
+    this.index.finishLoad()
     this.#rev = Math.max(this.#rev, rev)
     this.#compactRev = compactRev
     if (compactRev >= 0) this.log.compact(compactRev)

@@ -23,6 +23,8 @@ export interface IndexRangeResult {
 export class TreeIndex {
   readonly #tree = new BTree<Bin, KeyIndex>()
   readonly #byKey = new Map<Bin, KeyIndex>()
+  /** #unsorted holds keys loaded into the map and not yet into the tree (see loadRecord). */
+  #unsorted: Bin[] = []
 
   /** size is the number of keys with retained history (live or deleted). */
   get size(): number {
@@ -40,6 +42,31 @@ export class TreeIndex {
     this.#tree.set(key, ki)
     this.#byKey.set(key, ki)
     return ki
+  }
+
+  /**
+   * loadRecord adds a record read back from disk. Keys seen for the first time go to the hash map only; the
+   * ordered tree is built from them, in sorted order, by finishLoad() (several times faster than random inserts).
+   */
+  loadRecord(record: KeyRecord): void {
+    const ki = this.#byKey.get(record.key)
+    if (ki !== undefined) ki.append(record)
+    else {
+      this.#byKey.set(record.key, new KeyIndex(record.key, record))
+      this.#unsorted.push(record.key)
+    }
+  }
+
+  /** finishLoad puts the keys loaded since the last call into the ordered tree. */
+  finishLoad(): void {
+    const keys = this.#unsorted.sort()
+    this.#unsorted = []
+    for (const key of keys) this.#tree.set(key, this.#byKey.get(key)!)
+  }
+
+  /** values iterates every key's history, in no particular order (cheaper than entries()). */
+  values(): IterableIterator<KeyIndex> {
+    return this.#byKey.values()
   }
 
   delete(key: Bin): void {

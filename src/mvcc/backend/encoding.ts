@@ -47,8 +47,9 @@ export function encodeRecord(r: KeyRecord): Buffer {
 
 export function decodeRecord(key: Buffer, value: Buffer): KeyRecord {
   if (key.length !== 18 || key[0] !== RECORD || value.length < HEADER) throw new Error('corrupt record')
-  const main = Number(key.readBigUInt64BE(1))
-  const sub = Number(key.readBigUInt64BE(10))
+  // Revisions are safe integers: read each 64-bit half as a 32-bit number rather than through a BigInt.
+  const main = key.readUInt32BE(1) * 0x1_0000_0000 + key.readUInt32BE(5)
+  const sub = key.readUInt32BE(10) * 0x1_0000_0000 + key.readUInt32BE(14)
   const keyLength = value.readUInt32BE(25)
   const k = value.toString('latin1', HEADER, HEADER + keyLength)
   if ((value[0]! & 1) === 1) return makeTombstone(k, main, sub)
@@ -59,7 +60,7 @@ export function decodeRecord(key: Buffer, value: Buffer): KeyRecord {
     main,
     sub,
     value.readDoubleBE(9),
-    value.readBigInt64BE(17),
+    value.readUInt32BE(17) === 0 && value.readUInt32BE(21) === 0 ? 0n : value.readBigInt64BE(17),
   )
 }
 

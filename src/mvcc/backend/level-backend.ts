@@ -24,7 +24,7 @@ import {
 export const MARKER = 'etcdlite.json'
 
 /** LOAD_CHUNK is how many records a load step decodes before letting the event loop run. */
-const LOAD_CHUNK = 4096
+const LOAD_CHUNK = 8192
 
 type Db = Level<Buffer, Buffer>
 
@@ -88,10 +88,15 @@ export class LevelBackend implements Backend {
       raw === undefined ? { format: FORMAT, rev: 1, compactRev: -1, finishedCompactRev: -1 } : decodeMeta(raw)
     const it = this.#db.iterator({ gte: RECORDS_FROM, lt: RECORDS_TO })
     try {
+      // Read the next chunk while this one is decoded and indexed.
+      let ahead = it.nextv(LOAD_CHUNK)
       for (;;) {
-        const entries = await it.nextv(LOAD_CHUNK)
+        const entries = await ahead
         if (entries.length === 0) break
-        await onRecords(entries.map(([k, v]) => decodeRecord(k, v)))
+        ahead = it.nextv(LOAD_CHUNK)
+        const records: KeyRecord[] = new Array(entries.length)
+        for (let i = 0; i < entries.length; i++) records[i] = decodeRecord(entries[i]![0], entries[i]![1])
+        await onRecords(records)
       }
     } finally {
       await it.close()
