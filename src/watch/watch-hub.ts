@@ -11,8 +11,6 @@ import type { Watcher } from './watcher.ts'
 export interface WatchOutput {
   /** deliver queues a response of `watcher` (counted in watcher.pending until read). */
   deliver(watcher: Watcher, response: WatchResponse): void
-  /** becameSynced tells the stream that one of its watchers caught up (a deferred progress request may go out). */
-  becameSynced(watcher: Watcher): void
 }
 
 export interface WatchHubOptions {
@@ -104,12 +102,6 @@ export class WatchHub {
   taken(w: Watcher): void {
     w.pending--
     if (!w.synced && !w.canceled && w.pending < this.#options.maxPending / 2) this.#scheduleCatchUp(w)
-  }
-
-  /** allSynced tells whether every watcher of a stream is synced (progress requests wait for that). */
-  allSynced(streamId: number): boolean {
-    for (const w of this.#unsynced) if (w.streamId === streamId) return false
-    return true
   }
 
   close(): void {
@@ -217,7 +209,6 @@ export class WatchHub {
       this.#unsynced.delete(w)
       this.#sync(w)
       w.nextRev = durable + 1
-      this.#outputs.get(w.streamId)?.becameSynced(w)
       return
     }
     const events: Event[] = []

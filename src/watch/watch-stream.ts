@@ -39,7 +39,6 @@ export class WatchStream implements BidiStream<WatchRequest, WatchResponse>, Wat
   #nextId = 0
   #waiting: ((r: IteratorResult<WatchResponse>) => void) | undefined
   #closed = false
-  #progressWanted = false
   readonly #onClose: (s: WatchStream) => void
 
   constructor(id: number, ctx: StreamContext, onClose: (s: WatchStream) => void) {
@@ -84,13 +83,6 @@ export class WatchStream implements BidiStream<WatchRequest, WatchResponse>, Wat
       waiting({ value: response, done: false })
     } else {
       this.#items.push({ response, watcher })
-    }
-  }
-
-  becameSynced(): void {
-    if (this.#progressWanted && this.#ctx.hub.allSynced(this.id)) {
-      this.#progressWanted = false
-      this.deliver(undefined, emptyResponse(this.#ctx.header(this.#ctx.rev()), -1))
     }
   }
 
@@ -170,11 +162,8 @@ export class WatchStream implements BidiStream<WatchRequest, WatchResponse>, Wat
     this.deliver(undefined, { ...emptyResponse(this.#ctx.header(this.#ctx.rev()), id), canceled: true })
   }
 
+  /** #progress answers a progress request at once with the current revision, as etcd 3.4 does. */
   #progress(): void {
-    if (this.#ctx.hub.allSynced(this.id)) {
-      this.deliver(undefined, emptyResponse(this.#ctx.header(this.#ctx.rev()), -1))
-    } else {
-      this.#progressWanted = true
-    }
+    this.deliver(undefined, emptyResponse(this.#ctx.header(this.#ctx.rev()), -1))
   }
 }

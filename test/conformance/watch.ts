@@ -225,12 +225,6 @@ export function registerWatch(h: Harness): void {
     })
 
     describe('progress requests while a watcher catches up', () => {
-      /**
-       * engineBug marks a test that real etcd passes and the engine fails: an expected failure on the engine's
-       * harnesses (engineOnly), a plain test elsewhere.
-       */
-      const engineBug = h.supports.engineOnly ? test.fails : test
-
       /** progressAnd reads until both the progress response and a response matching `other` came, in any order. */
       async function progressAnd(s: WatchSession, other: (r: WatchResponse) => boolean): Promise<WatchResponse[]> {
         let progress = false
@@ -257,12 +251,8 @@ export function registerWatch(h: Harness): void {
         expect(eventsOf(responses).map((e) => e.kv.modRevision)).toEqual([2, 3, 4])
       })
 
-      // engine bug: etcd 3.4.23 answers every progress request at once (observations §12). The engine defers one
-      // while a watcher of the stream is unsynced (src/watch/watch-stream.ts #progress sets #progressWanted) and
-      // answers it only from becameSynced(), which WatchHub.#catchUp calls when a watcher catches up. When the
-      // unsynced watcher is canceled for compaction instead (watch-hub.ts #catchUp, the `w.nextRev < compactRev`
-      // branch), nothing calls it, so the request is never answered.
-      engineBug('a progress request is answered when the watcher it waits for is canceled for compaction', async () => {
+      // etcd 3.4.23 answers every progress request at once (observations §12), whatever its watchers are doing.
+      test('a progress request is answered when the watcher it waits for is canceled for compaction', async () => {
         const etcd = target()
         for (const v of ['1', '2', '3']) await etcd.put('k', v) // 2, 3, 4
         await etcd.compact(4)
@@ -273,9 +263,7 @@ export function registerWatch(h: Harness): void {
         expect(responses.find((r) => r.watchId === -1)!.header.revision).toBe(4)
       })
 
-      // engine bug: as above, when the client cancels the unsynced watcher (watch-stream.ts #cancel -> hub.remove)
-      // before it catches up: the deferred progress request is never answered.
-      engineBug('a progress request is answered when the watcher it waits for is canceled by the client', async () => {
+      test('a progress request is answered when the watcher it waits for is canceled by the client', async () => {
         const etcd = target()
         for (const v of ['1', '2', '3']) await etcd.put('k', v) // 2, 3, 4
         const s = session(etcd)
