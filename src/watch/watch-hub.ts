@@ -135,24 +135,17 @@ export class WatchHub {
 
   /** notify delivers one durable commit's events to the synced watchers that cover them. Commits come in order. */
   notify(commit: Commit): void {
-    if (this.#closed) return
+    if (this.#closed || (this.#single.size === 0 && this.#ranges.size === 0)) return
     const changes = commit.changes
-    let byWatcher: Map<Watcher, number[]> | undefined
-    const collect = (w: Watcher, i: number) => {
-      if (w.nextRev > commit.rev) return // started at a future revision
-      byWatcher ??= new Map()
-      const list = byWatcher.get(w)
-      if (list === undefined) byWatcher.set(w, [i])
-      else if (list[list.length - 1] !== i) list.push(i)
-    }
+    const byWatcher = new Map<Watcher, number[]>()
     const hasRanges = this.#ranges.size > 0
     for (let i = 0; i < changes.length; i++) {
       const key = changes[i]!.record.key
       const set = this.#single.get(key)
-      if (set !== undefined) for (const w of set) collect(w, i)
-      if (hasRanges) this.#ranges.stab(key, (w) => collect(w, i))
+      if (set !== undefined) for (const w of set) collectChange(byWatcher, w, i, commit.rev)
+      if (hasRanges) this.#ranges.stab(key, (w) => collectChange(byWatcher, w, i, commit.rev))
     }
-    if (byWatcher === undefined) return
+    if (byWatcher.size === 0) return
     // Event messages are built once per change and shared by every watcher that gets them.
     const plain: (Event | undefined)[] = []
     const withPrev: (Event | undefined)[] = []
@@ -262,6 +255,14 @@ export class WatchHub {
       w.quiet = true
     }
   }
+}
+
+/** collectChange notes that change `i` of the commit at `rev` goes to watcher `w` (unless it starts later). */
+function collectChange(byWatcher: Map<Watcher, number[]>, w: Watcher, i: number, rev: number): void {
+  if (w.nextRev > rev) return
+  const list = byWatcher.get(w)
+  if (list === undefined) byWatcher.set(w, [i])
+  else if (list[list.length - 1] !== i) list.push(i)
 }
 
 /** emptyResponse is a WatchResponse with every field at its default. */
