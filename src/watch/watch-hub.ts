@@ -227,7 +227,7 @@ export class WatchHub {
       for (let i = 0; i < events.length; i++) {
         const s = eventSize(events[i]!)
         if (size + s > limit && i > start) {
-          output.deliver(w, { ...emptyResponse(header, w.id), fragment: true, events: events.slice(start, i) })
+          output.deliver(w, eventsResponse(header, w.id, events.slice(start, i), true))
           start = i
           size = 0
         }
@@ -235,7 +235,7 @@ export class WatchHub {
       }
       if (start > 0) events = events.slice(start)
     }
-    output.deliver(w, { ...emptyResponse(header, w.id), events })
+    output.deliver(w, eventsResponse(header, w.id, events, false))
   }
 
   #armProgress(): void {
@@ -263,6 +263,11 @@ function collectChange(byWatcher: Map<Watcher, number[]>, w: Watcher, i: number,
   const list = byWatcher.get(w)
   if (list === undefined) byWatcher.set(w, [i])
   else if (list[list.length - 1] !== i) list.push(i)
+}
+
+/** eventsResponse is a WatchResponse carrying events (one allocation on the fan-out path). */
+function eventsResponse(header: ResponseHeader, watchId: number, events: Event[], fragment: boolean): WatchResponse {
+  return { header, watchId, created: false, canceled: false, compactRevision: 0, cancelReason: '', fragment, events }
 }
 
 /** emptyResponse is a WatchResponse with every field at its default. */
