@@ -59,7 +59,9 @@ export function registerLease(h: Harness): void {
         const etcd = target()
         const r = await etcd.grant(30, { id: 12345n })
         expect({ id: r.id, ttl: r.ttl }).toEqual({ id: 12345n, ttl: 30 })
-        expect(await leaseIds(etcd)).toEqual([12345n])
+        const services = await etcd.services.lease.leaseGrant({ ttl: 40, id: 777 })
+        expect({ id: services.id, ttl: services.ttl }).toEqual({ id: 777n, ttl: 40 })
+        expect(await leaseIds(etcd)).toEqual([777n, 12345n])
       })
 
       test('grant with a negative explicit id is accepted', async () => {
@@ -224,6 +226,12 @@ export function registerLease(h: Harness): void {
             keys: [],
           })
         }
+      })
+
+      test('timeToLive of lease id 0 answers ttl -1', async () => {
+        const etcd = target()
+        const r = await etcd.timeToLive(0n)
+        expect({ id: r.id, ttl: r.ttl, grantedTtl: r.grantedTtl }).toEqual({ id: 0n, ttl: -1, grantedTtl: 0 })
       })
 
       test('timeToLive answers the granted ttl and a remaining ttl no larger than it', async () => {
@@ -436,7 +444,7 @@ export function registerLease(h: Harness): void {
         await expectEtcdError(etcd.keepAliveOnce(id), 'ETCD_LEASE_NOT_FOUND')
       })
 
-      test('the keepalive stream answers each request; an unknown lease gets ttl 0 and the stream stays usable', async () => {
+      test('the keepalive stream answers each request; an unknown lease or id 0 gets ttl 0 and the stream stays usable', async () => {
         const etcd = target()
         const { id } = await etcd.grant(100)
         const stream = etcd.services.lease.leaseKeepAlive()
@@ -449,6 +457,9 @@ export function registerLease(h: Harness): void {
           stream.send({ id: 99999n })
           const unknown = await responses.next()
           expect({ id: unknown.id, ttl: unknown.ttl }).toEqual({ id: 99999n, ttl: 0 })
+          stream.send({ id: 0n })
+          const zero = await responses.next()
+          expect({ id: zero.id, ttl: zero.ttl }).toEqual({ id: 0n, ttl: 0 })
           stream.send({ id })
           stream.send({ id })
           const again = await responses.take(2)

@@ -1,0 +1,93 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/**
+ * Real etcd for tests: Debian's etcd-server (3.4), started on free loopback ports with a temporary data directory,
+ * stopped and removed afterwards. `.ci/run` installs it; where it cannot be installed, `etcdBinary()` is undefined
+ * and suites that need it say so in one line and skip.
+ */
+
+const CANDIDATES = ['/usr/bin/etcd', '/usr/local/bin/etcd']
+
+/** etcdBinary is the path of an etcd 3.4 binary, or undefined when none is installed. */
+export function etcdBinary(): string | undefined {
+  for (const path of CANDIDATES) {
+    const r = spawnSync(path, ['--version'], { encoding: 'utf8' })
+    if (r.status === 0 && /etcd Version: 3\.4\./.test(r.stdout)) return path
+  }
+  return undefined
+}
+
+export interface RealEtcd {
+  /** endpoint is host:port of the client URL. */
+  readonly endpoint: string
+  stop(): Promise<void>
+}
+
+/** freePort asks the OS for a free loopback port. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** startEtcd starts a fresh single-member etcd and resolves once it answers on its client port. */
+export async function startEtcd(binary = etcdBinary()): Promise<RealEtcd> {
+  if (binary === undefined) throw new Error('etcd is not installed')
+  const dir = mkdtempSync(join(tmpdir(), 'etcdlite-oracle-'))
+  const client = await freePort()
+  const peer = await freePort()
+  const name = 'oracle'
+  const proc: ChildProcess = spawn(
+    binary,
+    [
+      '--name', name,
+      '--data-dir', join(dir, 'data'),
+      '--listen-client-urls', `http://127.0.0.1:${client}`,
+      '--advertise-client-urls', `http://127.0.0.1:${client}`,
+      '--listen-peer-urls', `http://127.0.0.1:${peer}`,
+      '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
+      '--initial-cluster', `${name}=http://127.0.0.1:${peer}`,
+      '--log-level', 'error',
+      '--logger', 'zap',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  )
+  let log = ''
+  proc.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)))
+  const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()))
+  const stop = async () => {
+    if (proc.exitCode === null) proc.kill('SIGTERM')
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))])
+    if (proc.exitCode === null) proc.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  }
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    if (proc.exitCode !== null) {
+      await stop()
+      throw new Error(`etcd exited at start: ${log}`)
+    }
+    try {
+      const res = await fetch(`http://127.0.0.1:${client}/health`)
+      if (res.ok && ((await res.json()) as { health?: string }).health === 'true') break
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop()
+      throw new Error(`etcd did not become healthy: ${log}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return { endpoint: `127.0.0.1:${client}`, stop }
+}
