@@ -1,4 +1,4 @@
-import { toBin, toBinOptional } from '../util/bytes.ts'
+import { toBinOptional } from '../util/bytes.ts'
 import { int } from '../util/fields.ts'
 import type { ResponseHeader } from '../messages/kv.ts'
 import { watchFilters, type WatchCreateRequest, type WatchRequest, type WatchResponse } from '../messages/watch.ts'
@@ -55,7 +55,7 @@ export class WatchStream implements BidiStream<WatchRequest, WatchResponse>, Wat
     if ('createRequest' in request && request.createRequest) this.#create(request.createRequest)
     else if ('cancelRequest' in request && request.cancelRequest) this.#cancel(int(request.cancelRequest.watchId, 'watchId'))
     else if ('progressRequest' in request && request.progressRequest) this.#progress()
-    else throw new TypeError('watch request needs one of createRequest, cancelRequest, progressRequest')
+    // etcd ignores a request with none of them set, and the stream goes on.
   }
 
   /** close ends the stream: every watcher stops, queued responses are dropped, iteration ends. */
@@ -112,9 +112,20 @@ export class WatchStream implements BidiStream<WatchRequest, WatchResponse>, Wat
 
   #create(req: WatchCreateRequest): void {
     const ctx = this.#ctx
-    const key = toBin(req.key, 'key')
+    if (typeof req !== 'object' || req === null) throw new TypeError('createRequest must be an object')
+    // Like etcd: an empty key watches the key "\0"; an empty range ([key, end) with end <= key) is refused.
+    const key = toBinOptional(req.key, 'key') || '\0'
     let end = toBinOptional(req.rangeEnd, 'rangeEnd')
     if (end === UNBOUNDED) end = INFINITE
+    if (end !== '' && end <= key) {
+      this.deliver(undefined, {
+        ...emptyResponse(ctx.header(ctx.rev()), -1),
+        created: true,
+        canceled: true,
+        cancelReason: 'mvcc: watcher range is empty',
+      })
+      return
+    }
     const filters = req.filters ?? []
     if (!Array.isArray(filters) || filters.some((f) => !watchFilters.includes(f))) {
       throw new TypeError(`watch filters must be a list of ${watchFilters.join(', ')}`)

@@ -275,6 +275,36 @@ export function registerWatch(h: Harness): void {
       })
     })
 
+    describe('odd requests, as etcd 3.4.23 answers them', () => {
+      test('a watch with an empty range is created and canceled at once, with watch id -1', async () => {
+        const etcd = target()
+        const s = session(etcd)
+        s.stream.send({ createRequest: { key: 'b', rangeEnd: 'a' } })
+        s.stream.send({ createRequest: { key: 'b', rangeEnd: 'b' } })
+        for (let i = 0; i < 2; i++) {
+          const r = await s.responses.next()
+          expect(r).toMatchObject({ watchId: -1, created: true, canceled: true, cancelReason: 'mvcc: watcher range is empty' })
+        }
+      })
+
+      test('a watch with an empty key watches the key "\\0"', async () => {
+        const etcd = target()
+        const s = session(etcd)
+        s.stream.send({ createRequest: { key: '', startRevision: 2 } })
+        await etcd.put('x', '1') // 2
+        await etcd.put('\0', '1') // 3
+        const responses = await s.eventsThrough(0, 3)
+        expect(eventsOf(responses).map((e) => e.kv.key.toString())).toEqual(['\0'])
+      })
+
+      test('a request with nothing in it is ignored and the stream goes on', async () => {
+        const etcd = target()
+        const s = session(etcd)
+        s.stream.send({} as never)
+        expect((await s.create({ key: 'k' })).watchId).toBe(0)
+      })
+    })
+
     describe('startRevision', () => {
       test('startRevision 0 delivers only the events after the current revision', async () => {
         const etcd = target()
