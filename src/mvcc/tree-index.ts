@@ -1,4 +1,4 @@
-import { BTree } from '../util/btree.ts'
+import { BTree, bulkLoad, defaultComparator, MAX_NODE_SIZE } from '../util/btree.ts'
 import type { Bin } from '../util/bytes.ts'
 import { KeyIndex } from './key-index.ts'
 import type { KeyRecord } from './key-record.ts'
@@ -21,7 +21,7 @@ export interface IndexRangeResult {
  * O(log keys + keys in range).
  */
 export class TreeIndex {
-  readonly #tree = new BTree<Bin, KeyIndex>()
+  #tree = new BTree<Bin, KeyIndex>()
   readonly #byKey = new Map<Bin, KeyIndex>()
   /** #unsorted holds keys loaded into the map and not yet into the tree (see loadRecord). */
   #unsorted: Bin[] = []
@@ -61,6 +61,10 @@ export class TreeIndex {
   finishLoad(): void {
     const keys = this.#unsorted.sort()
     this.#unsorted = []
+    if (this.#tree.size === 0) {
+      this.#tree = bulkLoad(keys, keys.map((key) => this.#byKey.get(key)!), MAX_NODE_SIZE, defaultComparator)
+      return
+    }
     for (const key of keys) this.#tree.set(key, this.#byKey.get(key)!)
   }
 
