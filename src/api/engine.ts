@@ -39,6 +39,11 @@ export interface OpenOptions {
    */
   backend?: Backend
   /**
+   * checkpointEvery: after this many records written, an engine on disk also writes them as a checkpoint (a few
+   * large entries), so reopening reads a large store fast. @default 250000
+   */
+  checkpointEvery?: number
+  /**
    * restoreFrom builds a new store in `dir` from a snapshot (`engine.snapshot()`'s bytes: a stream, a buffer or a
    * file path) before opening it. `dir` must be empty or absent.
    */
@@ -76,6 +81,7 @@ export const defaults = {
   maxRequestBytes: 1_572_864,
   minLeaseTtl: 2,
   durability: 'fsync' as Durability,
+  checkpointEvery: 250_000,
   watchProgressIntervalMs: 600_000,
   watchMaxPending: 128,
 } as const
@@ -215,6 +221,7 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
         durability: config.durability,
         store,
         meta,
+        checkpointEvery: positive(config.checkpointEvery, 'checkpointEvery'),
         onDurable: (commit) => hub.notify(commit),
       })
     } catch (err) {

@@ -5,6 +5,7 @@ import type { Lessor } from '../lease/lessor.ts'
 import { FORMAT, type BackendOp, type StoredMeta } from '../mvcc/backend/backend.ts'
 import { decodeLease, decodeRecord, encodeLease, encodeRecord, leaseKey, recordKey } from '../mvcc/backend/encoding.ts'
 import { LevelBackend } from '../mvcc/backend/level-backend.ts'
+import type { KeyRecord } from '../mvcc/key-record.ts'
 import type { MvccStore } from '../mvcc/store.ts'
 
 /**
@@ -25,7 +26,7 @@ const KIND_RECORD = 0x72
 const KIND_LEASE = 0x6c
 const KIND_END = 0xff
 /** KEYS_PER_CHUNK bounds the work between two yields to the event loop. */
-const KEYS_PER_CHUNK = 2000
+const KEYS_PER_CHUNK = 5000
 
 /** SnapshotSource is what `restoreFrom` takes: a snapshot's bytes, as a stream, a buffer, or a file path. */
 export type SnapshotSource = AsyncIterable<Uint8Array> | Uint8Array | string
@@ -50,28 +51,45 @@ async function* streamRecords(
     hash.update(chunk)
     return chunk
   }
+  for await (const step of walkRecords(store, rev)) {
+    if (step.compactRev !== undefined) {
+      yield out(Buffer.from(JSON.stringify({ format: SNAPSHOT_FORMAT, version: VERSION, rev, compactRev: step.compactRev }) + '\n'))
+      const frames = leases.map((lease) => frame(KIND_LEASE, leaseKey(lease.id), encodeLease(lease)))
+      if (frames.length > 0) yield out(Buffer.concat(frames))
+      continue
+    }
+    yield out(Buffer.concat(step.records.map((r) => frame(KIND_RECORD, recordKey(r.modRevision, r.sub), encodeRecord(r)))))
+  }
+  yield Buffer.concat([Buffer.from([KIND_END]), hash.digest()])
+}
+
+/**
+ * walkRecords walks every record of the store up to `rev`, key by key (each key's records in order), in chunks,
+ * yielding to the event loop between them. Compaction is held while it walks, so the walk is consistent; the
+ * first step reports the compact revision it saw. Writes go on meanwhile (their revisions are above `rev`).
+ */
+export async function* walkRecords(
+  store: MvccStore,
+  rev: number,
+): AsyncGenerator<{ compactRev: number; records?: undefined } | { compactRev?: undefined; records: KeyRecord[] }> {
   let release!: () => void
   const held = new Promise<void>((resolve) => (release = resolve))
   const started = new Promise<void>((resolve) => void store.exclusive(() => (resolve(), held)))
   try {
     await started
-    // Read once compaction is held: a compaction that ran since the call removed history below its revision.
-    const compactRev = store.compactRev
-    yield out(Buffer.from(JSON.stringify({ format: SNAPSHOT_FORMAT, version: VERSION, rev, compactRev }) + '\n'))
-    const frames: Buffer[] = []
-    for (const lease of leases) frames.push(frame(KIND_LEASE, leaseKey(lease.id), encodeLease(lease)))
+    // Read once compaction is held: a compaction that ran before removed history below its revision.
+    yield { compactRev: store.compactRev }
+    let records: KeyRecord[] = []
     let n = 0
     for (const [, ki] of store.index.entries()) {
-      for (const r of ki.records) {
-        if (r.modRevision <= rev) frames.push(frame(KIND_RECORD, recordKey(r.modRevision, r.sub), encodeRecord(r)))
-      }
-      if (++n % KEYS_PER_CHUNK === 0) {
-        yield out(Buffer.concat(frames.splice(0)))
+      for (const r of ki.records) if (r.modRevision <= rev) records.push(r)
+      if (++n % KEYS_PER_CHUNK === 0 && records.length > 0) {
+        yield { records }
+        records = []
         await new Promise((resolve) => setImmediate(resolve))
       }
     }
-    if (frames.length > 0) yield out(Buffer.concat(frames))
-    yield Buffer.concat([Buffer.from([KIND_END]), hash.digest()])
+    if (records.length > 0) yield { records }
   } finally {
     release()
   }

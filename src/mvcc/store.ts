@@ -80,6 +80,7 @@ export class MvccStore {
   readonly #compactListeners: CompactListener[] = []
   /** compactionSink, when set, hears every record compaction removes (the engine hands in its backend). */
   compactionSink: CompactionSink | undefined
+  #loadedUnordered: KeyRecord[] = []
 
   /** rev is the revision of the last committed write (1 in a fresh store). */
   get rev(): number {
@@ -157,6 +158,7 @@ export class MvccStore {
    * announcing them. Used only while opening, before anything else touches the store.
    */
   load(records: readonly KeyRecord[]): void {
+    this.#flushLoaded()
     for (const record of records) {
       this.index.loadRecord(record)
       if (record.modRevision > this.#rev) this.#rev = record.modRevision
@@ -164,8 +166,28 @@ export class MvccStore {
     this.log.appendRecords(records)
   }
 
+  /**
+   * loadUnordered is load() for records in key order (a checkpoint): each key's records in order, keys in any
+   * order. The history log needs revision order, so they are sorted into it once loading moves on.
+   */
+  loadUnordered(records: readonly KeyRecord[]): void {
+    for (const record of records) {
+      this.index.loadRecord(record)
+      if (record.modRevision > this.#rev) this.#rev = record.modRevision
+      this.#loadedUnordered.push(record)
+    }
+  }
+
+  #flushLoaded(): void {
+    if (this.#loadedUnordered.length === 0) return
+    const records = this.#loadedUnordered.sort((a, b) => a.modRevision - b.modRevision || a.sub - b.sub)
+    this.#loadedUnordered = []
+    this.log.appendRecords(records)
+  }
+
   /** restoreRevisions ends loading: it sets the revisions read back (the revision never goes back). */
   restoreRevisions(rev: number, compactRev: number): void {
+    this.#flushLoaded()
     this.index.finishLoad()
     this.#rev = Math.max(this.#rev, rev)
     this.#compactRev = compactRev

@@ -108,7 +108,8 @@ export const watchRequest: Codec<WatchRequest> = {
       return { cancelRequest: w }
     }
     if ('progressRequest' in r && r.progressRequest) return { progressRequest: {} }
-    throw new TypeError('watch request needs one of createRequest, cancelRequest, progressRequest')
+    // A request with nothing in it goes out empty; etcd ignores it.
+    return {}
   },
 }
 

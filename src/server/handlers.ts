@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import {
   status as Status,
   type sendUnaryData,
@@ -63,6 +64,8 @@ export interface HandlerContext {
   clientUrls(): string[]
   /** streams tracks open bidirectional calls so that shutdown can end them. */
   readonly streams: Streams
+  /** snapshot streams a consistent copy of the store (`engine.snapshot()`), when the engine has one. */
+  readonly snapshot?: () => AsyncIterable<Uint8Array>
 }
 
 type UnaryHandler = (call: ServerUnaryCall<WireMessage, WireMessage>, callback: sendUnaryData<WireMessage>) => void
@@ -128,10 +131,8 @@ export function leaseHandlers(ctx: HandlerContext): UntypedServiceImplementation
   }
 }
 
-/** SnapshotSource is the optional `snapshot()` a Maintenance service may offer: the store as a stream of chunks. */
-interface SnapshotSource {
-  snapshot?(): AsyncIterable<SnapshotResponse>
-}
+/** SNAPSHOT_CHUNK_BYTES: the blob size of each Snapshot message, as etcd sends them (32 KiB). */
+const SNAPSHOT_CHUNK_BYTES = 32 * 1024
 
 export function maintenanceHandlers(ctx: HandlerContext): UntypedServiceImplementation {
   const m = ctx.services.maintenance
@@ -142,28 +143,79 @@ export function maintenanceHandlers(ctx: HandlerContext): UntypedServiceImplemen
     Hash: unary(emptyRequest, hashResponse, () => m.hash({})),
     HashKV: unary(hashKVRequest, hashKVResponse, (r) => m.hashKV(r)),
     Snapshot: (call: ServerWritableStream<WireMessage, WireMessage>) => {
-      const source = (m as SnapshotSource).snapshot
-      if (typeof source !== 'function') {
-        call.emit('error', { code: Status.UNIMPLEMENTED, details: 'etcdlite: snapshot is not supported by this engine yet' })
+      if (ctx.snapshot === undefined) {
+        call.emit('error', { code: Status.UNIMPLEMENTED, details: 'etcdlite: this engine has no snapshots' })
         return
       }
-      void streamSnapshot(call, source.call(m))
+      void streamSnapshot(ctx, ctx.snapshot, call)
     },
   }
 }
 
-async function streamSnapshot(call: ServerWritableStream<WireMessage, WireMessage>, chunks: AsyncIterable<SnapshotResponse>) {
+/**
+ * streamSnapshot answers Snapshot with the engine's snapshot (etcdlite's own format, which `open({ dir,
+ * restoreFrom })` restores; not a bbolt file for `etcdctl snapshot restore`). The snapshot is taken whole before
+ * the first message, so that each message's remainingBytes is exact, as etcd's are.
+ */
+async function streamSnapshot(
+  ctx: HandlerContext,
+  snapshot: () => AsyncIterable<Uint8Array>,
+  call: ServerWritableStream<WireMessage, WireMessage>,
+): Promise<void> {
   let gone = false
   call.on('cancelled', () => (gone = true))
   try {
-    for await (const chunk of chunks) {
-      if (gone) break
-      if (!call.write(snapshotResponse.toWire(chunk))) await new Promise((resolve) => call.once('drain', resolve))
+    const { header } = await ctx.services.maintenance.status({})
+    const parts: Uint8Array[] = []
+    for await (const part of snapshot()) {
+      if (gone) return
+      parts.push(part)
     }
+    const blob = etcdctlSized(Buffer.concat(parts))
+    let sent = 0
+    do {
+      const chunk = blob.subarray(sent, sent + SNAPSHOT_CHUNK_BYTES)
+      sent += chunk.length
+      const response: SnapshotResponse = { header, remainingBytes: blob.length - sent, blob: chunk }
+      if (!call.write(snapshotResponse.toWire(response))) await drained(call)
+    } while (sent < blob.length && !gone)
     if (!gone) call.end()
   } catch (err) {
     if (!gone) call.emit('error', toGrpcStatus(err))
   }
+}
+
+/**
+ * etcdctlSized pads an etcdlite snapshot so that etcdctl 3.4's `snapshot save` accepts it: etcdctl checks that the
+ * size is a multiple of 512 (bbolt pages) plus a 32-byte SHA-256. The snapshot begins with a JSON header line and
+ * ends with an end marker and the SHA-256 of everything before the marker; spaces after the header's JSON are
+ * still the same header, so the padding goes there and the checksum is recomputed. Anything not shaped like that
+ * is sent as it is.
+ */
+export function etcdctlSized(snapshot: Buffer): Buffer {
+  const newline = snapshot.indexOf(0x0a)
+  const end = snapshot.length - 33
+  if (newline <= 0 || end < newline + 1 || snapshot[end] !== 0xff) return snapshot
+  const header = snapshot.subarray(0, newline)
+  const body = snapshot.subarray(newline + 1, end)
+  const size = header.length + 1 + body.length + 33
+  const pad = (((32 - size) % 512) + 512) % 512
+  if (pad === 0) return snapshot
+  const before = Buffer.concat([header, Buffer.alloc(pad, 0x20), Buffer.from([0x0a]), body])
+  return Buffer.concat([before, Buffer.from([0xff]), createHash('sha256').update(before).digest()])
+}
+
+/** drained resolves when a paused call can take writes again, or is gone. */
+function drained(call: ServerWritableStream<WireMessage, WireMessage>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      call.off('drain', done)
+      call.off('close', done)
+      resolve()
+    }
+    call.on('drain', done)
+    call.on('close', done)
+  })
 }
 
 export function clusterHandlers(ctx: HandlerContext): UntypedServiceImplementation {

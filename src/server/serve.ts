@@ -72,7 +72,7 @@ export interface Serving extends AsyncDisposable {
   close(): Promise<void>
 }
 
-interface Listener {
+export interface Listener {
   readonly secure: boolean
   readonly host: string
   readonly port: number
@@ -111,6 +111,7 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
     services: engine.services,
     clientUrls: () => advertiseUrls ?? urls,
     streams,
+    snapshot: () => engine.snapshot(),
   }
   server.addService(serviceDefinition('etcdserverpb.KV'), kvHandlers(ctx))
   server.addService(serviceDefinition('etcdserverpb.Watch'), watchHandlers(ctx))
@@ -211,7 +212,7 @@ export class PortInUseError extends Error {
 }
 
 /** assertPortFree checks that the port can be bound, so a port in use gets one clear error. */
-function assertPortFree(l: Listener): Promise<void> {
+export function assertPortFree(l: Listener): Promise<void> {
   return new Promise((resolve, reject) => {
     const probe = createServer()
     probe.once('error', (err: NodeJS.ErrnoException) => {

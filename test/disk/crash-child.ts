@@ -8,7 +8,8 @@ import { compare, op, open } from '../../src/index.ts'
  */
 const dir = process.argv[2]!
 const durability = (process.argv[3] ?? 'os') as 'os' | 'fsync'
-const etcd = await open({ dir, durability })
+// Small checkpoints, so kills also land while a checkpoint is written and while it replaces records.
+const etcd = await open({ dir, durability, checkpointEvery: 1500 })
 const ack = (line: object): void => void writeSync(1, JSON.stringify(line) + "\n")
 
 let i = Number((await etcd.get('counter')).kvs[0]?.value.toString() ?? '0')

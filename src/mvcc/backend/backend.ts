@@ -6,13 +6,37 @@ import type { KeyRecord } from '../key-record.ts'
  */
 export interface Backend {
   readonly capabilities: BackendCapabilities
-  /** load reads the stored state back, records in revision order, in chunks. */
-  load(onRecords: (records: KeyRecord[]) => void | Promise<void>): Promise<StoredMeta>
+  /** load reads the stored state back, in chunks: a checkpoint's records first, then the records written after it. */
+  load(sink: LoadSink): Promise<StoredMeta>
   /** loadLeases reads the granted leases back. */
   loadLeases(): Promise<StoredLease[]>
   /** write applies a batch atomically: after a crash it is there whole or not at all. */
   write(batch: readonly BackendOp[], sync: boolean): Promise<void>
+  /**
+   * writeCheckpoint (where supported) stores records as checkpoint `id`, a few large values, so the next load reads
+   * them fast, and returns the number of chunks written. The checkpoint is not in use until a meta record names it;
+   * `prune` then removes what it replaced.
+   */
+  writeCheckpoint?(id: number, chunks: AsyncIterable<KeyRecord[]>): Promise<number>
+  /** prune removes the records a checkpoint in use covers and the checkpoint before it. */
+  prune?(current: Checkpoint, previous: Checkpoint | undefined): Promise<void>
   close(): Promise<void>
+}
+
+/** LoadSink takes what load() reads. */
+export interface LoadSink {
+  /** checkpoint receives a checkpoint's records: each key's records in order, keys in any order. */
+  checkpoint(records: KeyRecord[]): void
+  /** records receives records in revision order. */
+  records(records: KeyRecord[]): void
+}
+
+/** Checkpoint names a checkpoint: its id, the revision it covers up to, its chunks, and the compaction it saw. */
+export interface Checkpoint {
+  id: number
+  rev: number
+  chunks: number
+  compactRev: number
 }
 
 /** BackendCapabilities are declared as data; tests and the engine branch on them, never on class names. */
@@ -32,6 +56,8 @@ export interface StoredMeta {
   compactRev: number
   /** finishedCompactRev is the last compaction whose removals are all on disk; below compactRev, one was cut short. */
   finishedCompactRev: number
+  /** checkpoint is the checkpoint in use, if any: records up to its revision are read from it. */
+  checkpoint?: Checkpoint
 }
 
 export interface StoredLease {

@@ -9,6 +9,8 @@ import type { StoredLease, StoredMeta } from './backend.ts'
  *                                           key value   (flags bit 0: tombstone)
  *   'l' id(8, big-endian, two's complement)  ->  ttl(8)
  *   'm'                                      ->  the meta record, JSON
+ *   'c' id(8) chunk(8)                       ->  a checkpoint chunk: records as frames, revision key(18)
+ *                                                length(4) record, each key's records in order
  *
  * Record keys sort in revision order, so loading scans history in order. Numbers are big-endian float64s where they
  * are revisions or counts (safe integers), int64 where they are lease ids.
@@ -23,6 +25,40 @@ export const LEASES_FROM = Buffer.from([LEASE])
 export const LEASES_TO = Buffer.from([LEASE + 1])
 
 const HEADER = 1 + 8 + 8 + 8 + 4
+const CHECKPOINT = 0x63 // 'c'
+
+/** checkpointKey names chunk `chunk` of checkpoint `id`: 'c' id(8) chunk(8). */
+export function checkpointKey(id: number, chunk: number): Buffer {
+  const k = Buffer.allocUnsafe(17)
+  k[0] = CHECKPOINT
+  k.writeBigUInt64BE(BigInt(id), 1)
+  k.writeBigUInt64BE(BigInt(chunk), 9)
+  return k
+}
+
+/** encodeChunk packs records as frames: revision key(18) recordLength(4) record. */
+export function encodeChunk(records: readonly KeyRecord[]): Buffer {
+  const parts: Buffer[] = []
+  for (const r of records) {
+    const value = encodeRecord(r)
+    const len = Buffer.allocUnsafe(4)
+    len.writeUInt32BE(value.length, 0)
+    parts.push(recordKey(r.modRevision, r.sub), len, value)
+  }
+  return Buffer.concat(parts)
+}
+
+/** decodeChunk unpacks encodeChunk's frames. */
+export function decodeChunk(chunk: Buffer): KeyRecord[] {
+  const out: KeyRecord[] = []
+  for (let at = 0; at < chunk.length; ) {
+    const key = chunk.subarray(at, at + 18)
+    const len = chunk.readUInt32BE(at + 18)
+    out.push(decodeRecord(key, chunk.subarray(at + 22, at + 22 + len)))
+    at += 22 + len
+  }
+  return out
+}
 
 export function recordKey(main: number, sub: number): Buffer {
   const k = Buffer.allocUnsafe(18)
@@ -89,5 +125,12 @@ export function encodeMeta(meta: StoredMeta): Buffer {
 export function decodeMeta(value: Buffer): StoredMeta {
   const m = JSON.parse(value.toString('utf8')) as Partial<StoredMeta>
   if (typeof m.format !== 'number' || typeof m.rev !== 'number') throw new Error('corrupt meta record')
-  return { format: m.format, rev: m.rev, compactRev: m.compactRev ?? -1, finishedCompactRev: m.finishedCompactRev ?? -1 }
+  const meta: StoredMeta = {
+    format: m.format,
+    rev: m.rev,
+    compactRev: m.compactRev ?? -1,
+    finishedCompactRev: m.finishedCompactRev ?? -1,
+  }
+  if (m.checkpoint !== undefined) meta.checkpoint = m.checkpoint
+  return meta
 }

@@ -3,8 +3,19 @@ import { join, resolve } from 'node:path'
 import { Level } from 'level'
 import { EtcdError } from '../../util/errors.ts'
 import type { KeyRecord } from '../key-record.ts'
-import { FORMAT, type Backend, type BackendOp, type StoredLease, type StoredMeta } from './backend.ts'
 import {
+  FORMAT,
+  type Backend,
+  type BackendOp,
+  type Checkpoint,
+  type LoadSink,
+  type StoredLease,
+  type StoredMeta,
+} from './backend.ts'
+import {
+  checkpointKey,
+  decodeChunk,
+  encodeChunk,
   decodeLease,
   decodeMeta,
   decodeRecord,
@@ -82,11 +93,21 @@ export class LevelBackend implements Backend {
     return new LevelBackend(path, db)
   }
 
-  async load(onRecords: (records: KeyRecord[]) => void | Promise<void>): Promise<StoredMeta> {
+  async load(sink: LoadSink): Promise<StoredMeta> {
     const raw = await this.#db.get(META_KEY)
     const meta: StoredMeta =
       raw === undefined ? { format: FORMAT, rev: 1, compactRev: -1, finishedCompactRev: -1 } : decodeMeta(raw)
-    const it = this.#db.iterator({ gte: RECORDS_FROM, lt: RECORDS_TO })
+    const checkpoint = meta.checkpoint
+    if (checkpoint !== undefined) {
+      for (let i = 0; i < checkpoint.chunks; i++) {
+        const chunk = await this.#db.get(checkpointKey(checkpoint.id, i))
+        if (chunk === undefined) throw new Error(`checkpoint ${checkpoint.id} lacks chunk ${i}`)
+        sink.checkpoint(decodeChunk(chunk))
+      }
+    }
+    // Records after the checkpoint (all of them without one); older ones left by an unfinished prune are skipped.
+    const from = checkpoint === undefined ? RECORDS_FROM : recordKey(checkpoint.rev + 1, 0)
+    const it = this.#db.iterator({ gte: from, lt: RECORDS_TO })
     try {
       // Read the next chunk while this one is decoded and indexed.
       let ahead = it.nextv(LOAD_CHUNK)
@@ -96,12 +117,25 @@ export class LevelBackend implements Backend {
         ahead = it.nextv(LOAD_CHUNK)
         const records: KeyRecord[] = new Array(entries.length)
         for (let i = 0; i < entries.length; i++) records[i] = decodeRecord(entries[i]![0], entries[i]![1])
-        await onRecords(records)
+        sink.records(records)
       }
     } finally {
       await it.close()
     }
     return meta
+  }
+
+  async writeCheckpoint(id: number, chunks: AsyncIterable<KeyRecord[]>): Promise<number> {
+    let n = 0
+    for await (const records of chunks) await this.#db.put(checkpointKey(id, n++), encodeChunk(records))
+    return n
+  }
+
+  async prune(current: Checkpoint, previous: Checkpoint | undefined): Promise<void> {
+    await this.#db.clear({ gte: RECORDS_FROM, lt: recordKey(current.rev + 1, 0) })
+    if (previous !== undefined) {
+      await this.#db.clear({ gte: checkpointKey(previous.id, 0), lt: checkpointKey(previous.id + 1, 0) })
+    }
   }
 
   async loadLeases(): Promise<StoredLease[]> {

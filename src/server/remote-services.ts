@@ -1,0 +1,306 @@
+import {
+  Client as GrpcClient,
+  credentials as grpcCredentials,
+  Metadata,
+  type ChannelCredentials,
+  type ChannelOptions,
+  type ClientDuplexStream,
+  type ServiceError,
+} from '@grpc/grpc-js'
+import type { Services } from '../api/services.ts'
+import { EtcdError } from '../util/errors.ts'
+import type { KV } from '../messages/kv.ts'
+import type { Lease } from '../messages/lease.ts'
+import type { Cluster, Maintenance } from '../messages/maintenance.ts'
+import type { BidiStream } from '../messages/stream.ts'
+import type { Watch } from '../messages/watch.ts'
+import {
+  compactionRequest,
+  compactionResponse,
+  deleteRangeRequest,
+  deleteRangeResponse,
+  putRequest,
+  putResponse,
+  rangeRequest,
+  rangeResponse,
+  txnRequest,
+  txnResponse,
+  type Codec,
+} from './codec.ts'
+import {
+  alarmRequest,
+  alarmResponse,
+  defragmentResponse,
+  hashKVRequest,
+  hashKVResponse,
+  hashResponse,
+  memberListResponse,
+  statusResponse,
+} from './codec-maintenance.ts'
+import {
+  emptyRequest,
+  leaseGrantRequest,
+  leaseGrantResponse,
+  leaseKeepAliveRequest,
+  leaseKeepAliveResponse,
+  leaseLeasesResponse,
+  leaseRevokeRequest,
+  leaseRevokeResponse,
+  leaseTimeToLiveRequest,
+  leaseTimeToLiveResponse,
+  watchRequest,
+  watchResponse,
+} from './codec-streams.ts'
+import { fromGrpcStatus } from './status.ts'
+import { method, type MethodInfo, type ServiceName, type WireMessage } from './wire.ts'
+
+/** RemoteOptions configure the connection of remote services. */
+export interface RemoteOptions {
+  /** credentials for the channel. @default insecure (plaintext) */
+  credentials?: ChannelCredentials
+  /** channelOptions are passed to grpc-js. */
+  channelOptions?: ChannelOptions
+}
+
+/** RemoteServices is the services level over a gRPC connection; close() ends the connection. */
+export interface RemoteServices extends Services {
+  close(): void
+}
+
+/**
+ * remoteServices implements the services level (src/api/services.ts) over etcd's v3 gRPC API at `endpoint`
+ * (`host:port`), with the same codec the server uses: anything that speaks etcd's API, etcdlite's server or a real
+ * etcd, then drives the client-level API unchanged (`new Client(remoteServices(endpoint))`).
+ *
+ * Errors come back as the engine raises them: etcd's errors as EtcdError, malformed requests as TypeError (checked
+ * before sending, as the engine checks them), other failures as GrpcError. After close(), calls reject with
+ * ETCD_STOPPED.
+ */
+export function remoteServices(endpoint: string, options: RemoteOptions = {}): RemoteServices {
+  const conn = new Connection(endpoint, options)
+  const unary = <Req, Res>(service: ServiceName, name: string, req: Codec<Req>, res: Codec<Res>) => {
+    const m = method(service, name)
+    return (request: Req): Promise<Res> => conn.unary(m, req, res, request)
+  }
+  const kv: KV = {
+    range: unary('etcdserverpb.KV', 'Range', rangeRequest, rangeResponse),
+    put: unary('etcdserverpb.KV', 'Put', putRequest, putResponse),
+    deleteRange: unary('etcdserverpb.KV', 'DeleteRange', deleteRangeRequest, deleteRangeResponse),
+    txn: unary('etcdserverpb.KV', 'Txn', txnRequest, txnResponse),
+    compact: unary('etcdserverpb.KV', 'Compact', compactionRequest, compactionResponse),
+  }
+  const keepAlive = method('etcdserverpb.Lease', 'LeaseKeepAlive')
+  const leaseLeases = unary('etcdserverpb.Lease', 'LeaseLeases', emptyRequest, leaseLeasesResponse)
+  const lease: Lease = {
+    leaseGrant: unary('etcdserverpb.Lease', 'LeaseGrant', leaseGrantRequest, leaseGrantResponse),
+    leaseRevoke: unary('etcdserverpb.Lease', 'LeaseRevoke', leaseRevokeRequest, leaseRevokeResponse),
+    leaseKeepAlive: () => conn.stream(keepAlive, leaseKeepAliveRequest, leaseKeepAliveResponse),
+    leaseTimeToLive: unary('etcdserverpb.Lease', 'LeaseTimeToLive', leaseTimeToLiveRequest, leaseTimeToLiveResponse),
+    leaseLeases: (request = {}) => leaseLeases(request as Record<string, never>),
+  }
+  const watchMethod = method('etcdserverpb.Watch', 'Watch')
+  const watch: Watch = { watch: () => conn.stream(watchMethod, watchRequest, watchResponse) }
+  const status = unary('etcdserverpb.Maintenance', 'Status', emptyRequest, statusResponse)
+  const defragment = unary('etcdserverpb.Maintenance', 'Defragment', emptyRequest, defragmentResponse)
+  const hash = unary('etcdserverpb.Maintenance', 'Hash', emptyRequest, hashResponse)
+  const maintenance: Maintenance = {
+    status: (request = {}) => status(request),
+    alarm: unary('etcdserverpb.Maintenance', 'Alarm', alarmRequest, alarmResponse),
+    defragment: (request = {}) => defragment(request),
+    hash: (request = {}) => hash(request),
+    hashKV: unary('etcdserverpb.Maintenance', 'HashKV', hashKVRequest, hashKVResponse),
+  }
+  const memberList = unary('etcdserverpb.Cluster', 'MemberList', emptyRequest, memberListResponse)
+  const cluster: Cluster = { memberList: (request = {}) => memberList(request) }
+  return { kv, lease, watch, maintenance, cluster, close: () => conn.close() }
+}
+
+/** Connection is one gRPC channel and the calls made on it. */
+class Connection {
+  readonly #client: GrpcClient
+  readonly #streams = new Set<RemoteStream<unknown, unknown>>()
+  #closed = false
+
+  constructor(endpoint: string, options: RemoteOptions) {
+    this.#client = new GrpcClient(endpoint, options.credentials ?? grpcCredentials.createInsecure(), {
+      'grpc.max_receive_message_length': -1,
+      ...options.channelOptions,
+    })
+  }
+
+  unary<Req, Res>(m: MethodInfo, req: Codec<Req>, res: Codec<Res>, request: Req): Promise<Res> {
+    if (this.#closed) return Promise.reject(new EtcdError('ETCD_STOPPED'))
+    let wire: WireMessage
+    try {
+      wire = req.toWire(request)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return new Promise((resolve, reject) => {
+      this.#client.makeUnaryRequest<WireMessage, WireMessage>(
+        m.path,
+        m.request.encode,
+        m.response.decode,
+        wire,
+        new Metadata(),
+        {},
+        (err: ServiceError | null, value?: WireMessage) => {
+          if (err) reject(this.#closed ? new EtcdError('ETCD_STOPPED') : fromGrpcStatus(err))
+          else {
+            try {
+              resolve(res.fromWire(value!))
+            } catch (e) {
+              reject(e)
+            }
+          }
+        },
+      )
+    })
+  }
+
+  stream<Req, Res>(m: MethodInfo, req: Codec<Req>, res: Codec<Res>): BidiStream<Req, Res> {
+    if (this.#closed) throw new EtcdError('ETCD_STOPPED')
+    const call = this.#client.makeBidiStreamRequest<WireMessage, WireMessage>(
+      m.path,
+      m.request.encode,
+      m.response.decode,
+      new Metadata(),
+      {},
+    )
+    const s = new RemoteStream(call, req, res, () => this.#streams.delete(s as RemoteStream<unknown, unknown>))
+    this.#streams.add(s as RemoteStream<unknown, unknown>)
+    return s
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    for (const s of [...this.#streams]) s.close()
+    this.#client.close()
+  }
+}
+
+/** HIGH_WATER, LOW_WATER: responses queued before the call is paused, and the level at which it resumes. */
+const HIGH_WATER = 256
+const LOW_WATER = 32
+
+/**
+ * RemoteStream is a services-level bidirectional stream over one gRPC call. Responses queue until read; past
+ * HIGH_WATER the call is paused, so a slow reader pushes back on the server through HTTP/2 flow control.
+ * close() cancels the call and ends the iteration.
+ */
+class RemoteStream<Req, Res> implements BidiStream<Req, Res>, AsyncIterator<Res> {
+  readonly #call: ClientDuplexStream<WireMessage, WireMessage>
+  readonly #req: Codec<Req>
+  readonly #queue: Res[] = []
+  #head = 0
+  #waiting: { resolve: (r: IteratorResult<Res>) => void; reject: (err: unknown) => void } | undefined
+  #ended = false
+  #error: unknown
+  #closed = false
+  #paused = false
+  readonly #onClose: () => void
+
+  constructor(call: ClientDuplexStream<WireMessage, WireMessage>, req: Codec<Req>, res: Codec<Res>, onClose: () => void) {
+    this.#call = call
+    this.#req = req
+    this.#onClose = onClose
+    call.on('data', (wire: WireMessage) => {
+      let value: Res
+      try {
+        value = res.fromWire(wire)
+      } catch (err) {
+        this.#finish(err)
+        return
+      }
+      this.#push(value)
+    })
+    call.on('end', () => this.#finish())
+    call.on('error', (err: ServiceError) => this.#finish(this.#closed ? undefined : fromGrpcStatus(err)))
+  }
+
+  send(request: Req): void {
+    if (this.#closed || this.#ended) throw new TypeError('the stream is closed')
+    this.#call.write(this.#req.toWire(request))
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#queue.length = 0
+    this.#head = 0
+    this.#call.cancel()
+    this.#finish()
+    this.#onClose()
+  }
+
+  next(): Promise<IteratorResult<Res>> {
+    if (this.#head < this.#queue.length) {
+      const value = this.#queue[this.#head]!
+      this.#queue[this.#head++] = undefined as Res
+      if (this.#head === this.#queue.length) {
+        this.#queue.length = 0
+        this.#head = 0
+      }
+      if (this.#paused && this.#queue.length - this.#head <= LOW_WATER) {
+        this.#paused = false
+        this.#call.resume()
+      }
+      return Promise.resolve({ value, done: false })
+    }
+    if (this.#ended) {
+      if (this.#error !== undefined) {
+        const err = this.#error
+        this.#error = undefined
+        return Promise.reject(err)
+      }
+      return Promise.resolve({ value: undefined, done: true })
+    }
+    return new Promise((resolve, reject) => (this.#waiting = { resolve, reject }))
+  }
+
+  return(): Promise<IteratorResult<Res>> {
+    this.close()
+    return Promise.resolve({ value: undefined, done: true })
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Res> {
+    return this
+  }
+
+  #push(value: Res): void {
+    if (this.#ended) return
+    const w = this.#waiting
+    if (w !== undefined) {
+      this.#waiting = undefined
+      w.resolve({ value, done: false })
+      return
+    }
+    this.#queue.push(value)
+    if (!this.#paused && this.#queue.length - this.#head >= HIGH_WATER) {
+      this.#paused = true
+      this.#call.pause()
+    }
+  }
+
+  /** finish ends the iteration after the queued responses, failing it with `err` when given. */
+  #finish(err?: unknown): void {
+    if (this.#ended) return
+    this.#ended = true
+    this.#error = err
+    const w = this.#waiting
+    this.#waiting = undefined
+    if (w !== undefined) {
+      if (err !== undefined) {
+        this.#error = undefined
+        w.reject(err)
+      } else {
+        w.resolve({ value: undefined, done: true })
+      }
+    }
+    if (!this.#closed) {
+      this.#closed = true
+      this.#onClose()
+    }
+  }
+}
