@@ -79,17 +79,17 @@ export async function* walkRecords(
     await started
     // Read once compaction is held: a compaction that ran before removed history below its revision.
     yield { compactRev: store.compactRev }
-    let records: KeyRecord[] = []
-    let n = 0
-    for (const [, ki] of store.index.entries()) {
-      for (const r of ki.records) if (r.modRevision <= rev) records.push(r)
-      if (++n % KEYS_PER_CHUNK === 0 && records.length > 0) {
-        yield { records }
-        records = []
-        await new Promise((resolve) => setImmediate(resolve))
-      }
+    // Page by key: writes between pages add keys and split tree nodes, which would derail an open iterator.
+    let after: string | undefined
+    for (;;) {
+      const page = store.index.page(after, KEYS_PER_CHUNK)
+      if (page.length === 0) break
+      after = page[page.length - 1]!.key
+      const records: KeyRecord[] = []
+      for (const ki of page) for (const r of ki.records) if (r.modRevision <= rev) records.push(r)
+      if (records.length > 0) yield { records }
+      await new Promise((resolve) => setImmediate(resolve))
     }
-    if (records.length > 0) yield { records }
   } finally {
     release()
   }

@@ -142,7 +142,27 @@ export class TreeIndex {
     return next
   }
 
-  /** keys iterates every indexed key with its history, in key order (for inspection and tests). */
+  /**
+   * page returns up to `max` keys' histories in key order, starting after `after` (from the first key when
+   * undefined). Walking the index a page at a time stays correct while writes change it between pages, where an
+   * iterator held across them would not.
+   */
+  page(after: Bin | undefined, max: number): KeyIndex[] {
+    const out: KeyIndex[] = []
+    const tree = this.#tree
+    const top = tree.maxKey()
+    if (top === undefined) return out
+    const from = after ?? tree.minKey()!
+    if (from > top) return out
+    tree.forRange(from, top, true, (k, ki) => {
+      if (after !== undefined && k === after) return undefined
+      out.push(ki)
+      return out.length >= max ? { break: true } : undefined
+    })
+    return out
+  }
+
+  /** entries iterates every indexed key with its history, in key order; the index must not change meanwhile. */
   *entries(): IterableIterator<[Bin, KeyIndex]> {
     yield* this.#tree.entries()
   }

@@ -68,3 +68,23 @@ test('restoring into a directory that is not empty is refused', async () => {
   await etcd.close()
   await expect(open({ dir: source, restoreFrom: bytes })).rejects.toMatchObject({ code: 'ETCD_DATA_DIR_INVALID' })
 })
+
+test('a snapshot taken while writes add thousands of keys still holds every key of its revision', async () => {
+  const etcd = await open()
+  for (let i = 0; i < 12_000; i++) await etcd.put(`old/${String(i * 7919 % 12_000).padStart(5, '0')}`, 'v')
+  const rev = etcd.revision
+  const stream = etcd.snapshot()
+  const reading = bytesOf(stream)
+  // New keys land between the pages of the walk, splitting the tree's nodes under it.
+  for (let i = 0; i < 12_000; i++) {
+    await etcd.put(`new/${String(i * 104729 % 12_000).padStart(5, '0')}`, 'v')
+    if (i % 100 === 0) await new Promise((resolve) => setImmediate(resolve))
+  }
+  const bytes = await reading
+  const copy = await open({ dir: freshDir(), restoreFrom: bytes })
+  expect(copy.revision).toBe(rev)
+  expect((await copy.get('old/', { prefix: true, countOnly: true })).count).toBe(12_000)
+  expect((await copy.get('new/', { prefix: true, countOnly: true })).count).toBe(0)
+  await copy.close()
+  await etcd.close()
+}, 60_000)
