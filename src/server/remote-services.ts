@@ -215,8 +215,15 @@ class RemoteStream<Req, Res> implements BidiStream<Req, Res>, AsyncIterator<Res>
       }
       this.#push(value)
     })
-    call.on('end', () => this.#finish())
-    call.on('error', (err: ServiceError) => this.#finish(this.#closed ? undefined : fromGrpcStatus(err)))
+    // grpc-js reports a failed call with 'error' at once, while responses that arrived before it may still sit in
+    // the stream (paused by backpressure); they come first, and 'end' follows them. The error is held until then.
+    let failure: Error | undefined
+    call.on('end', () => this.#finish(failure))
+    call.on('error', (err: ServiceError) => {
+      if (this.#closed) return
+      failure = fromGrpcStatus(err)
+      if (!this.#paused) setImmediate(() => this.#finish(failure))
+    })
   }
 
   send(request: Req): void {

@@ -18,14 +18,23 @@ export interface Timer {
 export const systemClock: Clock = {
   now: () => performance.timeOrigin + performance.now(),
   setTimer(fn, ms) {
-    const t = setTimeout(() => void fn(), Math.max(0, ms))
-    t.unref()
-    return t as unknown as Timer
+    const handle: { t: NodeJS.Timeout | undefined } = { t: undefined }
+    // Node fires timers longer than 2^31-1 ms at once; wait in steps instead (a lease may live 9e9 s).
+    const arm = (left: number) => {
+      const step = Math.min(Math.max(0, left), MAX_TIMER_MS)
+      handle.t = setTimeout(() => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : void fn()), step)
+      handle.t.unref()
+    }
+    arm(ms)
+    return handle as unknown as Timer
   },
   clearTimer(timer) {
-    clearTimeout(timer as unknown as NodeJS.Timeout)
+    clearTimeout((timer as unknown as { t: NodeJS.Timeout | undefined }).t)
   },
 }
+
+/** MAX_TIMER_MS is the longest delay Node's setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 interface ManualTimer extends Timer {
   at: number

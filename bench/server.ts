@@ -1,0 +1,203 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Etcd3 } from 'etcd3'
+import { etcdBinary, freePort, startEtcd } from '../test/support/real-etcd.ts'
+import { emit, quick, settle, Timer, type Result } from './lib.ts'
+
+/**
+ * bench/server: the etcd3 npm client putting (16-byte keys, 256-byte values) with 1 and with 64 requests in flight
+ * against `etcdlite serve` (a child process, exactly what `npx etcdlite serve` runs: a store on disk with 'fsync'
+ * durability, and again with --in-memory), and in the same run against a real etcd 3.4 started here on free
+ * loopback ports with a temporary data directory (fsync on every commit, as etcd always does), where it is
+ * installed. Every system gets the same client, keys and loop; rounds alternate between systems so that noise from
+ * the rest of the machine falls on each alike. Target: etcdlite serve >= 1.5x real etcd at 64 in flight.
+ */
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url))
+const ROUNDS = quick ? 2 : 3
+
+interface System {
+  readonly name: string
+  readonly endpoint: string
+  /** pid of the server process, to read its CPU time (Linux), when known. */
+  readonly pid: number | undefined
+  stop(): Promise<void>
+}
+
+export async function benchServer(): Promise<Result[]> {
+  const systems: System[] = []
+  try {
+    systems.push(await startEtcdlite('etcdlite serve (disk, fsync)', []))
+    systems.push(await startEtcdlite('etcdlite serve --in-memory', ['--in-memory']))
+    if (etcdBinary() !== undefined) {
+      const etcd = await startEtcd()
+      systems.push({ name: 'etcd 3.4 (fsync)', endpoint: etcd.endpoint, pid: pidServing(etcd.endpoint), stop: () => etcd.stop() })
+    } else {
+      console.log('bench/server: no etcd 3.4 installed; the real etcd rows are left out')
+    }
+    const results: Result[] = []
+    for (const inFlight of [1, 64]) {
+      const n = inFlight === 1 ? (quick ? 500 : 2_000) : quick ? 4_000 : 15_000
+      const caseName = `etcd3 client put, ${inFlight} in flight`
+      results.push(...(await contest(caseName, systems, n, inFlight)))
+    }
+    report(results)
+    return results
+  } finally {
+    for (const s of systems) await s.stop()
+  }
+}
+
+/** contest warms every system up, then runs ROUNDS timed rounds of n puts, alternating between systems. */
+async function contest(caseName: string, systems: System[], n: number, inFlight: number): Promise<Result[]> {
+  const clients = systems.map((s) => new Etcd3({ hosts: `http://${s.endpoint}` }))
+  const value = Buffer.alloc(256, 0x61)
+  const timers = systems.map(() => new Timer())
+  const cpu = systems.map(() => ({ client: 0, server: 0, ops: 0 }))
+  let round = 0
+  const run = async (i: number, count: number, timer: Timer) => {
+    const client = clients[i]!
+    const prefix = `r${String(round++).padStart(3, '0')}-`
+    await drive(timer, count, inFlight, (k) => client.put(`${prefix}${k.toString(16).padStart(12, '0')}`).value(value).exec())
+  }
+  try {
+    for (let i = 0; i < systems.length; i++) await run(i, Math.min(n, 1_000), new Timer())
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let i = 0; i < systems.length; i++) {
+        settle()
+        const server0 = cpuMs(systems[i]!.pid)
+        const client0 = process.cpuUsage()
+        await run(i, n, timers[i]!)
+        const client = process.cpuUsage(client0)
+        cpu[i]!.client += (client.user + client.system) / 1000
+        cpu[i]!.server += cpuMs(systems[i]!.pid) - server0
+        cpu[i]!.ops += n
+      }
+    }
+  } finally {
+    for (const c of clients) c.close()
+  }
+  // CPU per put, client (this process) and server: where the time goes when both share the machine's cores.
+  return systems.map((s, i) => {
+    const c = cpu[i]!
+    const extra: Record<string, unknown> = { inFlight, clientCpuUsPerOp: Math.round((c.client * 1000) / c.ops) }
+    if (s.pid !== undefined) extra.serverCpuUsPerOp = Math.round((c.server * 1000) / c.ops)
+    return emit(timers[i]!.result(caseName, s.name, extra))
+  })
+}
+
+/** drive runs op(0..n-1) with `inFlight` outstanding at once, sampling every 16th op's latency. */
+async function drive(timer: Timer, n: number, inFlight: number, op: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    for (let i = next++; i < n; i = next++) {
+      if (i % 16 === 0) {
+        const t0 = process.hrtime.bigint()
+        await op(i)
+        timer.sample(t0)
+      } else {
+        await op(i)
+      }
+    }
+  }
+  timer.start()
+  await Promise.all(Array.from({ length: inFlight }, worker))
+  timer.stop(n)
+}
+
+/** report prints each case's ratio of etcdlite serve to real etcd. */
+function report(results: Result[]): void {
+  console.log('')
+  for (const r of results) {
+    const etcd = results.find((x) => x.case === r.case && x.system.startsWith('etcd 3.4'))
+    const ratio = etcd === undefined || etcd === r ? '' : `  ${(r.opsPerSec / etcd.opsPerSec).toFixed(2)}x etcd`
+    const cpu = `cpu/op client ${r.clientCpuUsPerOp} us, server ${r.serverCpuUsPerOp ?? '?'} us`
+    console.log(`${r.case.padEnd(32)} ${r.system.padEnd(30)} ${String(r.opsPerSec).padStart(6)} ops/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  ${cpu}${ratio}`)
+    if (etcd !== undefined && etcd !== r) r.ratioToEtcd = Math.round((r.opsPerSec / etcd.opsPerSec) * 100) / 100
+  }
+}
+
+/**
+ * startEtcdlite starts `etcdlite serve` as its own process: the compiled dist/cli/main.js when it is at least as
+ * new as the sources (what the package's bin runs), else src/cli/main.ts through tsx. It resolves once the server
+ * prints that it serves.
+ */
+async function startEtcdlite(name: string, flags: string[]): Promise<System> {
+  const dir = mkdtempSync(join(tmpdir(), 'etcdlite-bench-server-'))
+  const port = await freePort()
+  const entry = distIsFresh() ? ['dist/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts']
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...entry, 'serve', `--data-dir=${join(dir, 'data')}`, `--listen-client-urls=http://127.0.0.1:${port}`, ...flags],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let out = ''
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
+  await new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d.toString()
+      if (out.includes('serving client requests on')) resolve()
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    void exited.then(() => reject(new Error(`etcdlite serve exited at start:\n${out}`)))
+  })
+  return {
+    name: `${name}${entry[0] === 'dist/cli/main.js' ? '' : ' [src via tsx]'}`,
+    endpoint: `127.0.0.1:${port}`,
+    pid: child.pid,
+    async stop() {
+      child.kill('SIGTERM')
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))])
+      if (child.exitCode === null) child.kill('SIGKILL')
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** cpuMs reads a process's user + system CPU time in ms from /proc (0 where there is no /proc). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return 0
+  }
+}
+
+/** pidServing finds the process started with `--listen-client-urls http://<endpoint>` (Linux), if any. */
+function pidServing(endpoint: string): number | undefined {
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
+      const at = cmd.indexOf('--listen-client-urls')
+      if (at >= 0 && cmd[at + 1] === `http://${endpoint}`) return Number(entry)
+    }
+  } catch {
+    // no /proc: CPU is not reported
+  }
+  return undefined
+}
+
+function distIsFresh(): boolean {
+  const built = join(ROOT, 'dist', 'cli', 'main.js')
+  if (!existsSync(built)) return false
+  const newest = (dir: string): number =>
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(join(dir, e.name)) : e.name.endsWith('.ts') ? statSync(join(dir, e.name)).mtimeMs : 0,
+      ),
+    )
+  return newest(join(ROOT, 'src')) <= statSync(built).mtimeMs + 1
+}
+
+// Run directly: node --import tsx bench/server.ts [--quick]
+if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  await benchServer()
+}

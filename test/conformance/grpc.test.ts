@@ -1,0 +1,31 @@
+import { Client } from '../../src/api/client.ts'
+import { ManualClock } from '../../src/util/clock.ts'
+import { remoteServices } from '../../src/server/remote-services.ts'
+import { serve } from '../../src/server/serve.ts'
+import type { Harness, Target } from './harness.ts'
+import { registerAll } from './suite.ts'
+
+/**
+ * The conformance suite through the gRPC server: each target is a fresh in-memory `serve({ port: 0 })`, driven by
+ * the client-level API over remote services (a grpc-js client with the server's own codec). Every request and
+ * answer crosses the wire, so this checks the codec, the status mapping and the stream bridging against the same
+ * expectations as the engine in process.
+ */
+const grpc: Harness = {
+  name: 'grpc',
+  open: async (): Promise<Target> => {
+    const clock = new ManualClock()
+    const server = await serve({ port: 0, clock })
+    const services = remoteServices(server.endpoint)
+    return Object.assign(new Client(services, clock), {
+      clock,
+      close: async () => {
+        services.close()
+        await server.close()
+      },
+    })
+  },
+  supports: { engineOnly: false, manualClock: true },
+}
+
+registerAll(grpc)
