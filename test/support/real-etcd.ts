@@ -91,3 +91,31 @@ export async function startEtcd(binary = etcdBinary()): Promise<RealEtcd> {
   }
   return { endpoint: `127.0.0.1:${client}`, stop }
 }
+
+/**
+ * EtcdPool hands out fresh etcd instances, starting the next ones while tests run, so a suite that needs a new
+ * etcd per test (every test expects revision 1) does not wait for each start. `drain()` stops the spares.
+ */
+export class EtcdPool {
+  readonly #binary: string
+  readonly #spares: Promise<RealEtcd>[] = []
+  readonly #size: number
+
+  constructor(binary: string, size = 3) {
+    this.#binary = binary
+    this.#size = size
+  }
+
+  /** take returns a fresh etcd; stop it when done. */
+  async take(): Promise<RealEtcd> {
+    while (this.#spares.length < this.#size + 1) this.#spares.push(startEtcd(this.#binary))
+    const next = this.#spares.shift()!
+    this.#spares.push(startEtcd(this.#binary))
+    return next
+  }
+
+  async drain(): Promise<void> {
+    const spares = this.#spares.splice(0)
+    await Promise.all(spares.map(async (p) => (await p.catch(() => undefined))?.stop()))
+  }
+}

@@ -1,0 +1,35 @@
+import { afterAll } from 'vitest'
+import { Client } from '../../src/api/client.ts'
+import { remoteServices } from '../../src/server/remote-services.ts'
+import { EtcdPool, etcdBinary } from '../support/real-etcd.ts'
+import type { Harness, Target } from './harness.ts'
+import { registerAll } from './suite.ts'
+
+/**
+ * The oracle: the conformance suite against a real etcd 3.4 (Debian's etcd-server), a fresh one per test on free
+ * loopback ports, driven through the same client API over gRPC. Every test not marked engineOnly must pass here; a
+ * test that fails was wrong about etcd. Tests that need a ManualClock are skipped (real etcd keeps real time).
+ */
+const binary = etcdBinary()
+
+if (binary === undefined) {
+  console.log('conformance (etcd): skipped, no etcd 3.4 binary is installed (apt-get install etcd-server)')
+} else {
+  const pool = new EtcdPool(binary)
+  afterAll(() => pool.drain())
+  const etcd: Harness = {
+    name: 'etcd 3.4',
+    open: async (): Promise<Target> => {
+      const server = await pool.take()
+      const services = remoteServices(server.endpoint)
+      return Object.assign(new Client(services), {
+        close: async () => {
+          services.close()
+          await server.stop()
+        },
+      })
+    },
+    supports: { engineOnly: false, manualClock: false },
+  }
+  registerAll(etcd)
+}
