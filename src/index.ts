@@ -23,3 +23,4 @@ export { serve, PortInUseError, DEFAULT_PORT, type ServeOptions, type Serving, t
 export { remoteServices, type RemoteServices, type RemoteOptions } from './server/remote-services.ts'
 export { GrpcError } from './server/status.ts'
 export type { AutoCompactionOptions } from './server/auto-compaction.ts'
+export { connect, Remote, type ConnectOptions } from './remote/connect.ts'

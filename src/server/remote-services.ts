@@ -60,6 +60,8 @@ export interface RemoteOptions {
   credentials?: ChannelCredentials
   /** channelOptions are passed to grpc-js. */
   channelOptions?: ChannelOptions
+  /** deadlineMs bounds each unary call; past it the call fails with DEADLINE_EXCEEDED. @default none */
+  deadlineMs?: number
 }
 
 /** RemoteServices is the services level over a gRPC connection; close() ends the connection. */
@@ -119,9 +121,11 @@ export function remoteServices(endpoint: string, options: RemoteOptions = {}): R
 class Connection {
   readonly #client: GrpcClient
   readonly #streams = new Set<RemoteStream<unknown, unknown>>()
+  readonly #deadlineMs: number | undefined
   #closed = false
 
   constructor(endpoint: string, options: RemoteOptions) {
+    this.#deadlineMs = options.deadlineMs
     this.#client = new GrpcClient(endpoint, options.credentials ?? grpcCredentials.createInsecure(), {
       'grpc.max_receive_message_length': -1,
       ...options.channelOptions,
@@ -143,7 +147,7 @@ class Connection {
         m.response.decode,
         wire,
         new Metadata(),
-        {},
+        this.#deadlineMs === undefined ? {} : { deadline: Date.now() + this.#deadlineMs },
         (err: ServiceError | null, value?: WireMessage) => {
           if (err) reject(this.#closed ? new EtcdError('ETCD_STOPPED') : fromGrpcStatus(err))
           else {

@@ -19,6 +19,9 @@ export const errorCatalog = {
   ETCD_LEASE_EXISTS: { message: 'etcdserver: lease already exists', grpc: 'FAILED_PRECONDITION' },
   ETCD_LEASE_TTL_TOO_LARGE: { message: 'etcdserver: too large lease TTL', grpc: 'OUT_OF_RANGE' },
   ETCD_STOPPED: { message: 'etcdserver: server stopped', grpc: 'UNAVAILABLE' },
+  ETCD_TIMEOUT: { message: 'etcdserver: request timed out', grpc: 'UNAVAILABLE' },
+  // etcdlite's own: a remote connection none of whose endpoints answers.
+  ETCD_UNAVAILABLE: { message: 'etcdlite: no endpoint is reachable', grpc: 'UNAVAILABLE' },
   // etcdlite's own: the data directory and the disk under it. Messages name the directory.
   ETCD_DATA_DIR_LOCKED: { message: 'etcdlite: the data directory is in use', grpc: 'UNAVAILABLE' },
   ETCD_DATA_DIR_INVALID: { message: 'etcdlite: not an etcdlite data directory', grpc: 'FAILED_PRECONDITION' },

@@ -1,13 +1,12 @@
 import { afterAll } from 'vitest'
-import { Client } from '../../src/api/client.ts'
-import { remoteServices } from '../../src/server/remote-services.ts'
+import { connect } from '../../src/remote/connect.ts'
 import { EtcdPool, etcdBinary } from '../support/real-etcd.ts'
 import type { Harness, Target } from './harness.ts'
 import { registerAll } from './suite.ts'
 
 /**
  * The oracle: the conformance suite against a real etcd 3.4 (Debian's etcd-server), a fresh one per test on free
- * loopback ports, driven through the same client API over gRPC. Every test not marked engineOnly must pass here; a
+ * loopback ports, driven through the remote backend, `connect()`. Every test not marked engineOnly must pass here; a
  * test that fails was wrong about etcd. Tests that need a ManualClock are skipped (real etcd keeps real time).
  */
 const binary = etcdBinary()
@@ -21,10 +20,11 @@ if (binary === undefined) {
     name: 'etcd 3.4',
     open: async (): Promise<Target> => {
       const server = await pool.take()
-      const services = remoteServices(server.endpoint)
-      return Object.assign(new Client(services), {
+      const remote = await connect({ endpoints: [server.endpoint] })
+      const closeRemote = remote.close.bind(remote)
+    return Object.assign(remote, {
         close: async () => {
-          services.close()
+          await closeRemote()
           await server.stop()
         },
       })

@@ -48,6 +48,8 @@ export const etcdMessages = {
   ETCD_LEASE_EXISTS: 'etcdserver: lease already exists',
   ETCD_LEASE_TTL_TOO_LARGE: 'etcdserver: too large lease TTL',
   ETCD_STOPPED: 'etcdserver: server stopped',
+  ETCD_TIMEOUT: 'etcdserver: request timed out',
+  ETCD_UNAVAILABLE: 'etcdlite: no endpoint is reachable',
 } as const satisfies Partial<Record<EtcdErrorCode, string>>
 
 /** KnownErrorCode is an error code whose etcd text the suite knows. */
