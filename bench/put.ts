@@ -1,67 +1,97 @@
-import { open } from '../src/index.ts'
 import { BTree } from '../src/util/btree.ts'
-import { emit, quick, randomBuffers, settle, Timer, type Result } from './lib.ts'
+import { openAnti } from './peers/antietcd.ts'
+import { asciiValue, contest, drive, flatKeys, label, quick, sizes, type Contestant, type Result, type Timer } from './lib.ts'
+import { build, open, otherBuild } from './subject.ts'
 
 /**
- * bench/put: sequential awaited puts through `engine.services.kv.put` (random 16-byte keys, 256-byte values), beside
- * raw sorted-btree inserts of the same keys as the engine holds them (latin1 strings), in the same run.
- * Target: the engine reaches >= 60% of the raw insert rate.
+ * bench/put: puts into an empty in-memory store of each system, one at a time (each awaited) and with 64 in flight,
+ * at 1k, 100k and 1M keys (16-byte keys in scrambled order, 256-byte values, the same strings for every system):
+ * a JS Map and a sorted-btree (raw baselines: the structure alone, inserted in a tight loop), etcdlite through
+ * `services.kv.put` (the build under test and, beside it, the other build), and antietcd's embedded `put`.
+ * Every round starts from an empty store; rounds of all systems interleave; small sizes take more rounds.
+ * Targets: etcdlite >= 2x antietcd and >= 60% of raw sorted-btree inserts.
  */
+const MIN_OPS = quick ? 50_000 : 300_000
 const WARMUP = 50_000
 
 export async function benchPut(): Promise<Result[]> {
-  const sizes = quick ? [100_000] : [100_000, 1_000_000]
   const results: Result[] = []
-  const warmKeys = randomBuffers(WARMUP, 16, 3)
-  for (const n of sizes) {
-    const keys = randomBuffers(n, 16, 1)
-    const value = randomBuffers(1, 256, 2)[0]!
-    const caseName = `put sequential ${n / 1000}k`
-
-    const rawKeys = keys.map((k) => k.toString('latin1'))
-    const rawValue = value.toString('latin1')
-    // Warm both paths up on throwaway copies, so neither side's numbers include JIT compilation.
-    const warm = new BTree<string, string>()
-    for (let i = 0; i < WARMUP; i++) warm.set(warmKeys[i]!.toString('latin1'), rawValue)
-    const warmEngine = await open()
-    for (let i = 0; i < WARMUP; i++) await warmEngine.services.kv.put({ key: warmKeys[i]!, value })
-    await warmEngine.close()
-
-    settle()
-    const tree = new BTree<string, string>()
-    const raw = new Timer()
-    raw.start()
-    for (let i = 0; i < n; i++) {
-      if (i % 64 === 0) {
-        const t0 = process.hrtime.bigint()
-        tree.set(rawKeys[i]!, rawValue)
-        raw.sample(t0)
-      } else {
-        tree.set(rawKeys[i]!, rawValue)
+  const value = asciiValue(256)
+  const other = await otherBuild()
+  for (const n of sizes([1_000, 100_000, 1_000_000], 100_000)) {
+    const keys = flatKeys(n)
+    const warmKeys = flatKeys(Math.min(n, WARMUP), 99)
+    const rounds = Math.max(n >= 1_000_000 || quick ? 1 : 2, Math.ceil(MIN_OPS / n))
+    for (const inFlight of [1, 64]) {
+      const caseName = `put memory, ${inFlight === 1 ? 'sequential' : `${inFlight} in flight`}, ${label(n)} keys`
+      const contestants: Contestant[] = []
+      if (inFlight === 1) contestants.push(rawMap(keys, warmKeys, value), rawTree(keys, warmKeys, value))
+      const engines = [{ system: 'etcdlite memory', open, build: build as string }]
+      if (other) engines.push({ system: `etcdlite memory, ${other.name}`, open: other.module.open, build: other.name })
+      for (const e of engines) {
+        contestants.push({
+          system: e.system,
+          extra: { note: `build: ${e.build}` },
+          async round(t, warm) {
+            const etcd = await e.open()
+            const kv = etcd.services.kv
+            const ks = warm ? warmKeys : keys
+            await drive(t, ks.length, (i) => kv.put({ key: ks[i]!, value }), { inFlight })
+            await etcd.close()
+          },
+        })
       }
+      contestants.push({
+        system: 'antietcd memory',
+        async round(t, warm) {
+          const anti = await openAnti()
+          const ks = warm ? warmKeys : keys
+          await drive(t, ks.length, (i) => anti.put({ key: ks[i]!, value }), { inFlight })
+          await anti.close()
+        },
+      })
+      results.push(...(await contest(caseName, contestants, rounds)))
     }
-    raw.stop(n)
-    results.push(emit(raw.result(caseName, 'sorted-btree (raw)')))
-
-    settle()
-    const etcd = await open()
-    const kv = etcd.services.kv
-    const t = new Timer()
-    t.start()
-    for (let i = 0; i < n; i++) {
-      if (i % 64 === 0) {
-        const t0 = process.hrtime.bigint()
-        await kv.put({ key: keys[i]!, value })
-        t.sample(t0)
-      } else {
-        await kv.put({ key: keys[i]!, value })
-      }
-    }
-    t.stop(n)
-    const r = t.result(caseName, 'etcdlite memory')
-    r.ratioToRaw = Math.round((r.opsPerSec / results[results.length - 1]!.opsPerSec) * 1000) / 1000
-    results.push(emit(r))
-    await etcd.close()
   }
   return results
+}
+
+/** rawMap: Map.set in a tight loop, latency sampled on every 64th insert. */
+function rawMap(keys: string[], warmKeys: string[], value: string): Contestant {
+  return {
+    system: 'Map (raw)',
+    async round(t: Timer, warm: boolean) {
+      const map = new Map<string, string>()
+      const ks = warm ? warmKeys : keys
+      t.start()
+      for (let i = 0; i < ks.length; i++) {
+        if ((i & 63) === 0) {
+          const t0 = process.hrtime.bigint()
+          map.set(ks[i]!, value)
+          t.sample(t0)
+        } else map.set(ks[i]!, value)
+      }
+      t.stop(ks.length)
+    },
+  }
+}
+
+/** rawTree: sorted-btree set in a tight loop, as etcdlite's index holds keys (strings in byte order). */
+function rawTree(keys: string[], warmKeys: string[], value: string): Contestant {
+  return {
+    system: 'sorted-btree (raw)',
+    async round(t: Timer, warm: boolean) {
+      const tree = new BTree<string, string>()
+      const ks = warm ? warmKeys : keys
+      t.start()
+      for (let i = 0; i < ks.length; i++) {
+        if ((i & 63) === 0) {
+          const t0 = process.hrtime.bigint()
+          tree.set(ks[i]!, value)
+          t.sample(t0)
+        } else tree.set(ks[i]!, value)
+      }
+      t.stop(ks.length)
+    },
+  }
 }

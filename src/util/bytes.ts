@@ -64,10 +64,9 @@ export function compareBin(a: Bin, b: Bin): number {
 /** LatinSliceable: Buffer's own latin1 decoder, which skips toString's encoding dispatch on the hot path. */
 type LatinSliceable = Buffer & { latin1Slice(start: number, end: number): string }
 
-const NON_ASCII = /[^\x00-\x7f]/
-
+/** isAscii: a string whose UTF-8 length is its length has only ASCII characters (one native call, no scan in JS). */
 function isAscii(s: string): boolean {
-  return !NON_ASCII.test(s)
+  return Buffer.byteLength(s, 'utf8') === s.length
 }
 
 function describe(value: unknown): string {

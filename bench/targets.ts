@@ -1,0 +1,104 @@
+import type { Result } from './lib.ts'
+
+/**
+ * bench/targets: the targets of issue 8, each evaluated on the rows of one run (ratios pair by pair within it).
+ * A target with no rows in the run (a case filtered out, etcd not installed, the server bench absent) says so
+ * instead of passing.
+ */
+export interface TargetCheck {
+  target: string
+  /** where: the case (or cases) the measurement comes from. */
+  where: string
+  measured: string
+  ratio: string
+  met: boolean | undefined
+}
+
+const find = (rs: Result[], caseText: string | RegExp, system: string | RegExp) =>
+  rs.find((r) => (typeof caseText === 'string' ? r.case === caseText : caseText.test(r.case)) && (typeof system === 'string' ? r.system === system : system.test(r.system)))
+
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US')
+const x2 = (x: number) => `${x.toFixed(2)}x`
+
+export function checkTargets(results: Result[]): TargetCheck[] {
+  const out: TargetCheck[] = []
+  const missing = (target: string, where: string, why: string) => out.push({ target, where, measured: why, ratio: '', met: undefined })
+
+  // In-process put against antietcd and against raw sorted-btree inserts, every size and mode measured.
+  const putCases = [...new Set(results.filter((r) => r.case.startsWith('put memory')).map((r) => r.case))]
+  if (putCases.length === 0) missing('in-process put >= 2x antietcd', 'put memory', 'not run')
+  for (const c of putCases) {
+    const e = find(results, c, 'etcdlite memory')
+    const a = find(results, c, 'antietcd memory')
+    if (e && a) {
+      const ratio = e.opsPerSec / a.opsPerSec
+      out.push({ target: 'in-process put >= 2x antietcd', where: c, measured: `${fmt(e.opsPerSec)} vs ${fmt(a.opsPerSec)} puts/s`, ratio: x2(ratio), met: ratio >= 2 })
+    }
+  }
+  for (const c of putCases) {
+    const e = find(results, c, 'etcdlite memory')
+    const b = find(results, c, 'sorted-btree (raw)')
+    if (e && b) {
+      const ratio = e.opsPerSec / b.opsPerSec
+      out.push({ target: 'in-process put >= 60% of raw sorted-btree inserts', where: c, measured: `${fmt(e.opsPerSec)} vs ${fmt(b.opsPerSec)} puts/s`, ratio: `${(ratio * 100).toFixed(0)}%`, met: ratio >= 0.6 })
+    }
+  }
+
+  const os64 = find(results, /^put disk os, 64 in flight/, 'etcdlite disk os')
+  const etcd64 = find(results, /^put disk fsync, 64 in flight/, /^real etcd/)
+  if (os64) {
+    out.push({ target: "disk 'os', 64 writers >= 150k puts/s", where: os64.case, measured: `${fmt(os64.opsPerSec)} puts/s`, ratio: `${((os64.opsPerSec / 150_000) * 100).toFixed(0)}% of target`, met: os64.opsPerSec >= 150_000 })
+  } else missing("disk 'os', 64 writers >= 150k puts/s", 'put disk os', 'not run')
+  if (os64 && etcd64) {
+    const ratio = os64.opsPerSec / etcd64.opsPerSec
+    out.push({ target: "disk 'os', 64 writers >= 15x real etcd", where: `${os64.case} / ${etcd64.case}`, measured: `${fmt(os64.opsPerSec)} vs ${fmt(etcd64.opsPerSec)} puts/s (etcd 3.4 always fsyncs)`, ratio: x2(ratio), met: ratio >= 15 })
+  } else missing("disk 'os', 64 writers >= 15x real etcd", 'put disk', os64 ? 'real etcd not installed' : 'not run')
+
+  // Served put: rows of the server benchmark (bench/server.ts): the etcd3 client against `etcdlite serve` and against
+  // real etcd, 64 requests in flight, in one case.
+  const served = results.filter((r) => r['bench'] === 'server' && /put/i.test(r.case) && /\b64\b/.test(r.case))
+  const isEtcd = (r: Result) => /^(real )?etcd 3\.4|^real etcd/i.test(r.system)
+  const sEtcd = served.find(isEtcd)
+  const sLite = served.filter((r) => r.system.startsWith('etcdlite') && sEtcd && r.case === sEtcd.case)
+  for (const r of sLite) {
+    const ratio = r.opsPerSec / sEtcd!.opsPerSec
+    out.push({ target: 'served put, 64 in flight >= 1.5x real etcd', where: `${r.case}: ${r.system}`, measured: `${fmt(r.opsPerSec)} vs ${fmt(sEtcd!.opsPerSec)} puts/s`, ratio: x2(ratio), met: ratio >= 1.5 })
+  }
+  if (sLite.length === 0) missing('served put, 64 in flight >= 1.5x real etcd', 'bench/server.ts', served.length ? 'real etcd not installed' : 'no served-put rows in this run')
+
+  for (const w of [1000, 100]) {
+    const f = find(results, `watch fan-out, ${w} watchers`, 'etcdlite memory')
+    if (f) out.push({ target: `watch fan-out >= 1M events/s (${w} watchers)`, where: f.case, measured: `${fmt(f.opsPerSec)} events/s`, ratio: `${((f.opsPerSec / 1e6) * 100).toFixed(0)}% of target`, met: f.opsPerSec >= 1e6 })
+  }
+  if (!results.some((r) => r.case.startsWith('watch fan-out'))) missing('watch fan-out >= 1M events/s', 'watch', 'not run')
+
+  const reopen = results.find((r) => r.case.startsWith('reopen') && r.system === 'etcdlite disk')
+  if (reopen) {
+    const seconds = Number(reopen['seconds'])
+    const full = reopen.ops >= 1_000_000
+    out.push({ target: '1M-key reopen <= 5 s', where: reopen.case, measured: `${seconds.toFixed(2)} s${full ? '' : ` for ${reopen.ops.toLocaleString('en-US')} keys (--quick)`}`, ratio: `${((seconds / 5) * 100).toFixed(0)}% of budget`, met: full ? seconds <= 5 : undefined })
+  } else missing('1M-key reopen <= 5 s', 'reopen', 'not run')
+
+  for (const m of results.filter((r) => r.case.startsWith('memory per key') && r.system === 'etcdlite memory')) {
+    const raw = Number(m['rawBytesPerKey'])
+    const budget = 2 * raw + 200
+    const worst = Math.max(Number(m['heapBytesPerKey']), Number(m['rssBytesPerKey']))
+    out.push({ target: 'memory <= 2x raw key+value bytes + 200 B/key', where: m.case, measured: `heap ${m['heapBytesPerKey']} B/key, RSS ${m['rssBytesPerKey']} B/key; budget ${budget} B/key (raw ${raw})`, ratio: `${((worst / budget) * 100).toFixed(0)}% of budget (the larger of heap and RSS)`, met: worst <= budget })
+  }
+  if (!results.some((r) => r.case.startsWith('memory per key'))) missing('memory <= 2x raw key+value bytes + 200 B/key', 'memory', 'not run')
+
+  // Targets stated by earlier issues, checked on the same run.
+  const idleBase = find(results, /^watch cost to a writer/, 'etcdlite memory, no watchers')
+  const idle = find(results, /^watch cost to a writer/, 'etcdlite memory, 1000 idle key watchers')
+  if (idleBase && idle) {
+    const cost = 1 - idle.opsPerSec / idleBase.opsPerSec
+    out.push({ target: '(watch issue) 1000 idle watchers cost a writer < 10%', where: idle.case, measured: `${fmt(idle.opsPerSec)} vs ${fmt(idleBase.opsPerSec)} puts/s`, ratio: `${(cost * 100).toFixed(0)}% slower`, met: cost < 0.1 })
+  }
+  for (const l of results.filter((r) => r.case.startsWith('lease mass expiry') && r.system === 'etcdlite memory')) {
+    const late = Number(l['lastLateMs'])
+    out.push({ target: '(lease issue) every lease revoked within 1 s of its deadline', where: l.case, measured: `last deletion ${late} ms after the last deadline`, ratio: '', met: late <= 1000 })
+  }
+  const fs64 = find(results, /^put disk fsync, 64 in flight/, 'etcdlite disk fsync')
+  if (fs64) out.push({ target: "(disk issue) disk 'fsync', 64 writers >= 20k puts/s", where: fs64.case, measured: `${fmt(fs64.opsPerSec)} puts/s`, ratio: `${((fs64.opsPerSec / 20_000) * 100).toFixed(0)}% of target`, met: fs64.opsPerSec >= 20_000 })
+  return out
+}
