@@ -78,22 +78,6 @@ export class KeyIndex {
     return isTombstone(record) ? undefined : record
   }
 
-  /**
-   * before returns the version the key had just before `record` (for a watch event's prevKv), or undefined when the
-   * key did not exist then or that version has been compacted away.
-   */
-  before(record: KeyRecord): KeyRecord | undefined {
-    const older = this.#older
-    if (older === undefined) return undefined
-    let prev: KeyRecord | undefined
-    if (record === this.#latest) prev = older[older.length - 1]
-    else {
-      const i = older.indexOf(record)
-      prev = i > 0 ? older[i - 1] : undefined
-    }
-    return prev === undefined || isTombstone(prev) ? undefined : prev
-  }
-
   /** append adds the key's next version; its revision must be above every retained one. */
   append(record: KeyRecord): void {
     if (this.#older === undefined) this.#older = [this.#latest]

@@ -212,9 +212,14 @@ export class MvccStore {
     return this.log.read(fromRev, toRev, max)
   }
 
-  /** prevOf returns the live version a change replaced or deleted, while history still holds it. */
+  /**
+   * prevOf returns the key's version just before `record`'s revision, as etcd computes a watch event's prevKv (a
+   * read at the revision before): undefined when the key did not exist then, or that revision is compacted.
+   */
   prevOf(record: KeyRecord): KeyRecord | undefined {
-    return this.index.get(record.key)?.before(record)
+    const rev = record.modRevision - 1
+    if (rev < this.#compactRev) return undefined
+    return this.index.get(record.key)?.at(rev)
   }
 
   /** rangeAt serves ranges for the txns. */

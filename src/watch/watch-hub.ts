@@ -162,7 +162,9 @@ export class WatchHub {
       for (const i of indexes) {
         const { record, prev } = changes[i]!
         if (isTombstone(record) ? w.options.noDelete : w.options.noPut) continue
-        if (w.options.prevKv) events.push((withPrev[i] ??= makeEvent(record, prev, plain[i])))
+        // prevKv is the version before this revision; a key written twice in one txn needs it looked up.
+        const before = prev !== undefined && prev.modRevision === commit.rev ? this.#store.prevOf(record) : prev
+        if (w.options.prevKv) events.push((withPrev[i] ??= makeEvent(record, before, plain[i])))
         else events.push((plain[i] ??= makeEvent(record, undefined, withPrev[i])))
       }
       w.nextRev = commit.rev + 1

@@ -73,10 +73,4 @@ describe('KeyIndex', () => {
     }
   })
 
-  test('before finds the previous live version, not across a tombstone', () => {
-    const ki = history()
-    expect(ki.before(ki.records[1]!)?.value).toBe('a')
-    expect(ki.before(ki.records[3]!)).toBeUndefined()
-    expect(ki.before(ki.records[0]!)).toBeUndefined()
-  })
 })
