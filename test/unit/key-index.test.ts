@@ -72,5 +72,4 @@ describe('KeyIndex', () => {
       expect(after).toEqual(before)
     }
   })
-
 })
