@@ -163,7 +163,8 @@ export class WatchHub {
         const { record, prev } = changes[i]!
         if (isTombstone(record) ? w.options.noDelete : w.options.noPut) continue
         // prevKv is the version before this revision; a key written twice in one txn needs it looked up.
-        const before = prev !== undefined && prev.modRevision === commit.rev ? this.#store.prevOf(record) : prev
+        const before =
+          record.version === 1 ? undefined : prev !== undefined && prev.modRevision === commit.rev ? this.#store.prevOf(record) : prev
         if (w.options.prevKv) events.push((withPrev[i] ??= makeEvent(record, before, plain[i])))
         else events.push((plain[i] ??= makeEvent(record, undefined, withPrev[i])))
       }
@@ -210,7 +211,8 @@ export class WatchHub {
     for (const record of records) {
       if (!w.covers(record.key)) continue
       if (isTombstone(record) ? w.options.noDelete : w.options.noPut) continue
-      events.push(makeEvent(record, w.options.prevKv ? store.prevOf(record) : undefined, undefined))
+      // Like etcd, a create event (version 1) carries no prevKv; others the version before their revision.
+      events.push(makeEvent(record, w.options.prevKv && record.version !== 1 ? store.prevOf(record) : undefined, undefined))
     }
     w.nextRev = records[records.length - 1]!.modRevision + 1
     if (events.length > 0) this.#send(w, this.#header(store.rev), events)
