@@ -108,10 +108,29 @@ export class EtcdPool {
 
   /** take returns a fresh etcd; stop it when done. */
   async take(): Promise<RealEtcd> {
-    while (this.#spares.length < this.#size + 1) this.#spares.push(startEtcd(this.#binary))
+    while (this.#spares.length < this.#size + 1) this.#spares.push(this.#start())
     const next = this.#spares.shift()!
-    this.#spares.push(startEtcd(this.#binary))
+    this.#spares.push(this.#start())
     return next
+  }
+
+  /**
+   * #start starts a spare, trying again when the start fails: a free port can be taken by another process between
+   * freePort() and etcd binding it. A spare that cannot start fails only the test that takes it.
+   */
+  #start(): Promise<RealEtcd> {
+    const attempt = async (): Promise<RealEtcd> => {
+      for (let i = 1; ; i++) {
+        try {
+          return await startEtcd(this.#binary)
+        } catch (err) {
+          if (i >= 3) throw err
+        }
+      }
+    }
+    const spare = attempt()
+    spare.catch(() => undefined)
+    return spare
   }
 
   async drain(): Promise<void> {
