@@ -89,6 +89,21 @@ export const defaults = {
 /** RAFT_TERM is the raft term every header reports: a single member that never lost an election. */
 const RAFT_TERM = 1
 
+/** EngineStats are the engine's counters and sizes, read when metrics are scraped. */
+export interface EngineStats {
+  /** ranges, puts, deletes and txns count the KV operations applied (see KvStats). */
+  readonly ranges: number
+  readonly puts: number
+  readonly deletes: number
+  readonly txns: number
+  /** keys counts the keys with retained history, live or deleted (etcd_debugging_mvcc_keys_total). */
+  readonly keys: number
+  readonly watchers: number
+  readonly leases: number
+  readonly revision: number
+  readonly compactRevision: number
+}
+
 /**
  * Engine is an etcd in process: the services level (`engine.services`) and the client-level API over it. Create one
  * with `open()`; close it with `close()` or `await using`.
@@ -98,6 +113,7 @@ export class Engine extends Client {
   readonly #onClose: (() => void)[]
   readonly #release: () => Promise<void>
   readonly #snapshot: () => AsyncIterable<Uint8Array>
+  readonly #stats: () => EngineStats
   #closing: Promise<void> | undefined
 
   /** @internal use open() */
@@ -108,12 +124,19 @@ export class Engine extends Client {
     onClose: (() => void)[],
     release: () => Promise<void>,
     snapshot: () => AsyncIterable<Uint8Array>,
+    stats: () => EngineStats,
   ) {
     super(services, clock)
     this.#store = store
     this.#onClose = onClose
     this.#release = release
     this.#snapshot = snapshot
+    this.#stats = stats
+  }
+
+  /** stats reads the engine's counters and sizes (what /metrics reports). */
+  stats(): EngineStats {
+    return this.#stats()
   }
 
   /**
@@ -251,10 +274,22 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
   })
   const maintenance = new MaintenanceService({ store, memberId, raftTerm: RAFT_TERM, header, assertOpen, member })
   const services = { kv, lease, watch, maintenance, cluster: maintenance }
-  return new Engine(store, services, clock, onClose, async () => storage?.close(), () => {
+  const stats = (): EngineStats => ({
+    ranges: kv.stats.ranges,
+    puts: kv.stats.puts,
+    deletes: kv.stats.deletes,
+    txns: kv.stats.txns,
+    keys: store.index.size,
+    watchers: hub.size,
+    leases: lessor.size,
+    revision: store.rev,
+    compactRevision: store.compactRev,
+  })
+  const snapshot = () => {
     assertOpen()
     return snapshotStream(store, lessor)
-  })
+  }
+  return new Engine(store, services, clock, onClose, async () => storage?.close(), snapshot, stats)
 }
 
 /** deleteKeys deletes keys in one write txn: how a revoked lease's keys go, in one revision. */

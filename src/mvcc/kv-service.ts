@@ -25,6 +25,7 @@ import { parseDelete, parsePut, parseRange, parseTxn, type RequestLimits } from 
 import type { MvccStore } from './store.ts'
 import { evaluateTxn, type OpOutcome, type TxnOutcome } from './txn.ts'
 import { checkDuplicateKeys } from './txn-intervals.ts'
+import { KvStats } from './kv-stats.ts'
 
 /** KvLimits: etcd's request limits. */
 export interface KvLimits extends RequestLimits {
@@ -56,6 +57,8 @@ const EMPTY = Buffer.alloc(0)
  */
 export class KvService implements KV {
   readonly #ctx: KvContext
+  /** stats counts the operations applied, for metrics. */
+  readonly stats = new KvStats()
 
   constructor(ctx: KvContext) {
     this.#ctx = ctx
@@ -66,6 +69,7 @@ export class KvService implements KV {
     const op = parseRange(request)
     const view = this.#ctx.store.read()
     const outcome = applyRange(view, op)
+    this.stats.ranges++
     await this.#ctx.durable()
     return rangeResponse(outcome, this.#ctx.header(view.rev))
   }
@@ -93,6 +97,7 @@ export class KvService implements KV {
     try {
       const outcome = applyPut(txn, op, ctx.leases)
       txn.end()
+      this.stats.puts++
       const response: PutResponse = { header: ctx.header(ctx.store.rev) }
       if (outcome.prev !== undefined) response.prevKv = keyValue(outcome.prev, false)
       return response
@@ -110,6 +115,7 @@ export class KvService implements KV {
     try {
       const outcome = applyDelete(txn, op)
       txn.end()
+      this.stats.deletes++
       const rev = ctx.store.rev
       await ctx.durable()
       return {
@@ -132,6 +138,7 @@ export class KvService implements KV {
     try {
       const outcome = evaluateTxn(txn, op, ctx.leases)
       txn.end()
+      this.stats.countTxn(outcome.responses)
       const rev = ctx.store.rev
       await ctx.durable()
       return txnResponses(outcome, ctx.header(rev))

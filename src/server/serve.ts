@@ -1,7 +1,11 @@
 import { createServer } from 'node:net'
-import { Server, ServerCredentials } from '@grpc/grpc-js'
+import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js'
 import { defaults, open, type Engine, type OpenOptions } from '../api/engine.ts'
 import { startAutoCompaction, type AutoCompactionOptions } from './auto-compaction.ts'
+import { openFrontDoor, type FrontDoor } from './front-door.ts'
+import { GRPC_OVERHEAD_BYTES } from './gateway/gateway.ts'
+import { createHttpFace, type HttpFace } from './http-face.ts'
+import { ServerMetrics } from './metrics.ts'
 import {
   clusterHandlers,
   healthHandlers,
@@ -12,10 +16,7 @@ import {
   type HandlerContext,
 } from './handlers.ts'
 import type { Streams } from './stream-bridge.ts'
-import { serviceDefinition } from './wire.ts'
-
-/** GRPC_OVERHEAD_BYTES: what etcd allows on top of --max-request-bytes for a gRPC message (512 KiB). */
-const GRPC_OVERHEAD_BYTES = 512 * 1024
+import { serviceDefinition, type ServiceName } from './wire.ts'
 
 /** DEFAULT_PORT is etcd's client port. */
 export const DEFAULT_PORT = 2379
@@ -80,7 +81,9 @@ export interface Listener {
 
 /**
  * serve serves an engine over etcd's v3 gRPC API (KV, Watch, Lease, Maintenance, Cluster; Auth and the rest answer
- * UNIMPLEMENTED), so etcdctl, the etcd3 npm client and Go's clientv3 work against it unchanged.
+ * UNIMPLEMENTED), so etcdctl, the etcd3 npm client and Go's clientv3 work against it unchanged. The same port
+ * answers HTTP/1.1 as etcd's does: the JSON gateway (`POST /v3/kv/range`, ...), `/health`, `/version` and
+ * `/metrics`.
  *
  * @example
  * const server = await serve({ port: 0 })           // an in-memory etcd on a free port
@@ -115,24 +118,42 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
     streams,
     snapshot: () => engine.snapshot(),
   }
-  server.addService(serviceDefinition('etcdserverpb.KV'), kvHandlers(ctx))
-  server.addService(serviceDefinition('etcdserverpb.Watch'), watchHandlers(ctx))
-  server.addService(serviceDefinition('etcdserverpb.Lease'), leaseHandlers(ctx))
-  server.addService(serviceDefinition('etcdserverpb.Maintenance'), maintenanceHandlers(ctx))
-  server.addService(serviceDefinition('etcdserverpb.Cluster'), clusterHandlers(ctx))
-  server.addService(serviceDefinition('etcdserverpb.Auth'), {})
-  server.addService(serviceDefinition('grpc.health.v1.Health'), healthHandlers(ctx))
+  const implementations: [ServiceName, UntypedServiceImplementation][] = [
+    ['etcdserverpb.KV', kvHandlers(ctx)],
+    ['etcdserverpb.Watch', watchHandlers(ctx)],
+    ['etcdserverpb.Lease', leaseHandlers(ctx)],
+    ['etcdserverpb.Maintenance', maintenanceHandlers(ctx)],
+    ['etcdserverpb.Cluster', clusterHandlers(ctx)],
+    ['etcdserverpb.Auth', {}],
+    ['grpc.health.v1.Health', healthHandlers(ctx)],
+  ]
+  const metrics = new ServerMetrics({ engine }, implementations.map(([name]) => name))
+  const handlers = new Map<ServiceName, UntypedServiceImplementation>()
+  for (const [name, impl] of implementations) {
+    const counted = metrics.instrument(name, impl)
+    handlers.set(name, counted)
+    server.addService(serviceDefinition(name), counted)
+  }
 
+  // One port, both faces: the front door hands HTTP/2 to grpc-js and HTTP/1.1 to the gateway's server.
+  const grpcConnections = server.createConnectionInjector(ServerCredentials.createInsecure())
+  const http = createHttpFace({ handlers, maxRequestBytes, engine, metrics })
+  const handoff = {
+    grpc: (socket: import('node:stream').Duplex) => grpcConnections.injectConnection(socket),
+    http: (socket: import('node:stream').Duplex) => http.server.emit('connection', socket),
+  }
+  const doors: FrontDoor[] = []
   const endpoints: string[] = []
   try {
     for (const l of listeners) {
-      const creds = l.secure ? tlsCredentials(tls!) : ServerCredentials.createInsecure()
-      const port = await bind(server, l, creds)
-      const hostPort = `${l.host.includes(':') ? `[${l.host}]` : l.host}:${port}`
+      const door = await openFrontDoor(l, l.secure ? tls : undefined, handoff)
+      doors.push(door)
+      const hostPort = `${l.host.includes(':') ? `[${l.host}]` : l.host}:${door.port}`
       endpoints.push(hostPort)
       urls.push(`${l.secure ? 'https' : 'http'}://${hostPort}`)
     }
   } catch (err) {
+    for (const door of doors) door.stopAccepting()
     server.forceShutdown()
     if (given === undefined) await engine.close()
     throw err
@@ -143,7 +164,9 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
   const close = () => {
     closing ??= (async () => {
       stopCompaction()
-      await shutdown(server, streams, shutdownGraceMs ?? 5_000)
+      for (const door of doors) door.stopAccepting()
+      await shutdown(server, http, streams, shutdownGraceMs ?? 5_000)
+      for (const door of doors) door.destroyPending()
       if (given === undefined) await engine.close()
     })()
     return closing
@@ -185,25 +208,6 @@ export function parseListenUrl(text: string): Listener {
   return { secure: url.protocol === 'https:', host, port: Number(url.port) }
 }
 
-function tlsCredentials(tls: TlsOptions): ServerCredentials {
-  const pem = (v: string | Buffer) => (typeof v === 'string' ? Buffer.from(v) : v)
-  return ServerCredentials.createSsl(
-    tls.ca === undefined ? null : pem(tls.ca),
-    [{ cert_chain: pem(tls.cert), private_key: pem(tls.key) }],
-    tls.clientCertAuth === true,
-  )
-}
-
-function bind(server: Server, l: Listener, creds: ServerCredentials): Promise<number> {
-  const address = `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, creds, (err, port) => {
-      if (err) reject(new Error(`etcdlite: cannot listen on ${address}: ${err.message}`))
-      else resolve(port)
-    })
-  })
-}
-
 /** PortInUseError: the address to listen on is taken (by another etcd, most likely). */
 export class PortInUseError extends Error {
   readonly code = 'EADDRINUSE'
@@ -229,14 +233,16 @@ export function assertPortFree(l: Listener): Promise<void> {
  * shutdown stops the server: no new calls; streams (which never finish on their own) end with UNAVAILABLE; unary
  * calls in flight finish, up to `graceMs`, after which every connection is cut.
  */
-async function shutdown(server: Server, streams: Streams, graceMs: number): Promise<void> {
-  const done = new Promise<void>((resolve) => server.tryShutdown(() => resolve()))
-  for (const end of [...streams]) end()
+async function shutdown(server: Server, http: HttpFace, streams: Streams, graceMs: number): Promise<void> {
+  const grpcDone = new Promise<void>((resolve) => server.tryShutdown(() => resolve()))
+  const done = Promise.all([grpcDone, http.idle()])
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), graceMs)
     timer.unref()
   })
+  for (const end of [...streams]) end()
   if ((await Promise.race([done, timeout])) === 'timeout') server.forceShutdown()
+  http.closeAll()
   clearTimeout(timer)
 }

@@ -33,6 +33,8 @@ export type WireMessage = { [field: string]: unknown }
 /** MessageType encodes and decodes one message type. */
 export interface MessageType {
   readonly name: string
+  /** reflection is the protobufjs type behind it, which the JSON gateway walks field by field. */
+  readonly reflection: protobuf.Type
   encode(message: WireMessage): Buffer
   decode(bytes: Uint8Array): WireMessage
 }
@@ -51,6 +53,24 @@ function loadRoot(): protobuf.Root {
   return r
 }
 
+let protoNamesRoot: protobuf.Root | undefined
+
+/**
+ * protoName returns a field's name as the .proto spells it (`range_end` for `rangeEnd`): the JSON gateway's names.
+ * The wire root is loaded with lowerCamelCase names; a second load of the same files keeps the originals.
+ */
+export function protoName(type: protobuf.Type, field: protobuf.Field): string {
+  if (protoNamesRoot === undefined) {
+    const r = new protobuf.Root()
+    r.resolvePath = (_origin, target) => PROTO_DIR + target
+    r.loadSync(PROTO_FILES, { keepCase: true })
+    protoNamesRoot = r
+  }
+  const original = protoNamesRoot.lookupType(type.fullName).fieldsById[field.id]
+  if (original === undefined) throw new Error(`etcdlite: ${type.fullName} has no field ${field.id}`)
+  return original.name
+}
+
 const types = new Map<string, MessageType>()
 
 /** messageType returns the codec of a message by its full name, e.g. 'etcdserverpb.PutRequest'. */
@@ -60,6 +80,7 @@ export function messageType(fullName: string): MessageType {
     const type = loadRoot().lookupType(fullName)
     t = {
       name: fullName,
+      reflection: type,
       encode: (message) => type.encode(message).finish() as Buffer,
       decode: (bytes) => type.decode(bytes) as unknown as WireMessage,
     }
@@ -78,6 +99,8 @@ export interface MethodInfo {
   readonly responseStream: boolean
   readonly request: MessageType
   readonly response: MessageType
+  /** httpPaths are its routes on the JSON gateway (POST), from the .proto's `google.api.http` option. */
+  readonly httpPaths: readonly string[]
 }
 
 /** ServiceName lists every service etcdlite registers. */
@@ -102,8 +125,26 @@ export function methods(service: ServiceName): MethodInfo[] {
       responseStream: m.responseStream === true,
       request: messageType(fullName(m.resolvedRequestType!)),
       response: messageType(fullName(m.resolvedResponseType!)),
+      httpPaths: httpPaths(m),
     }
   })
+}
+
+/** HttpBinding is the `google.api.http` option as protobufjs parses it. */
+interface HttpBinding {
+  post?: string
+  additional_bindings?: HttpBinding | HttpBinding[]
+}
+
+function httpPaths(m: protobuf.Method): string[] {
+  const paths: string[] = []
+  const visit = (b: HttpBinding | undefined) => {
+    if (b === undefined) return
+    if (b.post !== undefined) paths.push(b.post)
+    for (const extra of [b.additional_bindings ?? []].flat()) visit(extra)
+  }
+  for (const option of m.parsedOptions ?? []) visit((option as Record<string, HttpBinding>)['(google.api.http)'])
+  return paths
 }
 
 /** method returns one RPC of a service. */

@@ -1,0 +1,105 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Engine } from '../api/engine.ts'
+import { ETCD_VERSION } from '../maintenance/maintenance-service.ts'
+import { createGateway, plainError, type GatewayOptions } from './gateway/gateway.ts'
+import type { ServerMetrics } from './metrics.ts'
+
+/**
+ * The HTTP/1.1 face of the client port, as etcd 3.4 serves it: the JSON gateway under /v3/, and /health, /version
+ * and /metrics. Any other path gets Go's plain "404 page not found".
+ */
+
+/** ETCD_CLUSTER_VERSION is the cluster version a 3.4 member reports. */
+export const ETCD_CLUSTER_VERSION = '3.4.0'
+
+export interface HttpFaceOptions extends GatewayOptions {
+  readonly engine: Engine
+  readonly metrics: ServerMetrics
+}
+
+/** HttpFace is the HTTP/1.1 server, which never listens: the front door hands it connections. */
+export interface HttpFace {
+  readonly server: Server
+  /** idle resolves once no request is in flight (streams included). */
+  idle(): Promise<void>
+  /** closeAll cuts every connection. */
+  closeAll(): void
+}
+
+export function createHttpFace(options: HttpFaceOptions): HttpFace {
+  const gateway = createGateway(options)
+  let inFlight = 0
+  let onIdle: (() => void)[] = []
+  const server = createServer(
+    {
+      // Watch and keepalive bodies stay open as long as the stream does.
+      requestTimeout: 0,
+      keepAlive: true,
+    },
+    (req, res) => {
+      inFlight++
+      res.once('close', () => {
+        if (--inFlight > 0) return
+        const waiting = onIdle
+        onIdle = []
+        for (const fn of waiting) fn()
+      })
+      try {
+        if (gateway(req, res)) return
+        serveEndpoint(req, res, options)
+      } catch {
+        if (!res.headersSent) plainError(res, 500, 'Internal Server Error')
+        else res.destroy()
+      }
+    },
+  )
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request')
+    else socket.destroy()
+  })
+  return {
+    server,
+    idle: () => (inFlight === 0 ? Promise.resolve() : new Promise((resolve) => onIdle.push(resolve))),
+    closeAll: () => server.closeAllConnections(),
+  }
+}
+
+function serveEndpoint(req: IncomingMessage, res: ServerResponse, options: HttpFaceOptions): void {
+  const path = (req.url ?? '/').split('?')[0]!
+  req.resume()
+  switch (path) {
+    case '/health':
+      void health(options.engine).then((ok) => json(res, ok ? 200 : 503, ok ? '{"health":"true"}' : '{"health":"false"}'))
+      return
+    case '/version':
+      json(res, 200, `{"etcdserver":"${ETCD_VERSION}","etcdcluster":"${ETCD_CLUSTER_VERSION}"}`)
+      return
+    case '/metrics':
+      options.metrics.render().then(
+        (text) => {
+          res.writeHead(200, { 'Content-Type': options.metrics.contentType, 'Content-Length': Buffer.byteLength(text) })
+          res.end(text)
+        },
+        () => plainError(res, 500, 'Internal Server Error'),
+      )
+      return
+    default:
+      plainError(res, 404, '404 page not found')
+  }
+}
+
+/** health is etcd's check: the member answers a read (and, with no raft here, always has a leader). */
+async function health(engine: Engine): Promise<boolean> {
+  if (engine.closed) return false
+  try {
+    await engine.services.kv.range({ key: 'health', serializable: true })
+    return true
+  } catch {
+    return false
+  }
+}
+
+function json(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) })
+  res.end(body)
+}

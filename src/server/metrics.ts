@@ -1,0 +1,239 @@
+import type { UntypedServiceImplementation } from '@grpc/grpc-js'
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
+import type { Engine } from '../api/engine.ts'
+import { ETCD_VERSION } from '../maintenance/maintenance-service.ts'
+import { methods, type ServiceName } from './wire.ts'
+
+/**
+ * /metrics: Prometheus text with etcd's metric names where one fits, the gRPC server counters etcd exports (in the
+ * shape of go-grpc-prometheus, by service, method, type and code), and Node's process metrics (prom-client's
+ * defaults).
+ *
+ * Nothing is counted through prom-client on a request's path. The engine keeps plain counters (KvStats) and the
+ * call counters here are array slots, one addition each; prom-client reads them all when /metrics is scraped.
+ */
+
+/** GRPC_CODES are the status code names go-grpc-prometheus writes in grpc_code. */
+const GRPC_CODES = [
+  'OK',
+  'Canceled',
+  'Unknown',
+  'InvalidArgument',
+  'DeadlineExceeded',
+  'NotFound',
+  'AlreadyExists',
+  'PermissionDenied',
+  'ResourceExhausted',
+  'FailedPrecondition',
+  'Aborted',
+  'OutOfRange',
+  'Unimplemented',
+  'Internal',
+  'Unavailable',
+  'DataLoss',
+  'Unauthenticated',
+] as const
+
+type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream'
+
+/** MethodCounts are one RPC's counters. */
+class MethodCounts {
+  started = 0
+  received = 0
+  sent = 0
+  readonly handled = new Array<number>(GRPC_CODES.length).fill(0)
+
+  constructor(
+    readonly service: string,
+    readonly method: string,
+    readonly type: GrpcType,
+  ) {}
+
+  get labels() {
+    return { grpc_service: this.service, grpc_method: this.method, grpc_type: this.type }
+  }
+}
+
+/** MetricsSources are what the metrics read at a scrape. */
+export interface MetricsSources {
+  readonly engine: Engine
+}
+
+/** ServerMetrics counts calls and renders /metrics. */
+export class ServerMetrics {
+  readonly registry = new Registry()
+  readonly #calls = new Map<string, MethodCounts>()
+
+  constructor(sources: MetricsSources, services: readonly ServiceName[]) {
+    const { engine } = sources
+    for (const service of services) {
+      for (const m of methods(service)) {
+        const type: GrpcType = m.requestStream
+          ? m.responseStream
+            ? 'bidi_stream'
+            : 'client_stream'
+          : m.responseStream
+            ? 'server_stream'
+            : 'unary'
+        this.#calls.set(`${service}/${m.name}`, new MethodCounts(service, m.name, type))
+      }
+    }
+    const registers = [this.registry]
+    collectDefaultMetrics({ register: this.registry })
+
+    const stats = () => engine.stats()
+    const gauge = (name: string, help: string, read: () => number | Promise<number>) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        async collect() {
+          this.set(await read())
+        },
+      })
+    const counter = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset()
+          this.inc(read())
+        },
+      })
+    const dbSize = async () => (engine.closed ? 0 : (await engine.services.maintenance.status({})).dbSize)
+
+    gauge('etcd_server_has_leader', 'Whether or not a leader exists. 1 is existence, 0 is not.', () => 1)
+    gauge('etcd_server_is_leader', 'Whether or not this member is a leader. 1 if is, 0 otherwise.', () => 1)
+    new Gauge({
+      name: 'etcd_server_version',
+      help: 'Which version is running. 1 for \'server_version\' label with current version.',
+      labelNames: ['server_version'],
+      registers,
+    }).set({ server_version: ETCD_VERSION }, 1)
+    gauge('etcd_mvcc_db_total_size_in_bytes', 'Total size of the underlying database physically allocated in bytes.', dbSize)
+    gauge('etcd_mvcc_db_total_size_in_use_in_bytes', 'Total size of the underlying database logically in use in bytes.', dbSize)
+    gauge('etcd_debugging_mvcc_keys_total', 'Total number of keys.', () => stats().keys)
+    gauge('etcd_debugging_mvcc_watcher_total', 'Total number of watchers.', () => stats().watchers)
+    gauge('etcd_debugging_mvcc_current_revision', 'The current revision of store.', () => stats().revision)
+    gauge('etcd_debugging_mvcc_compact_revision', 'The revision of the last compaction in store.', () => stats().compactRevision)
+    gauge('etcd_debugging_lease_total', 'The number of leases granted and not yet revoked.', () => stats().leases)
+    counter('etcd_mvcc_put_total', 'Total number of puts seen by this member.', () => stats().puts)
+    counter('etcd_mvcc_delete_total', 'Total number of deletes seen by this member.', () => stats().deletes)
+    counter('etcd_mvcc_range_total', 'Total number of ranges seen by this member.', () => stats().ranges)
+    counter('etcd_mvcc_txn_total', 'Total number of txns seen by this member.', () => stats().txns)
+
+    const calls = [...this.#calls.values()]
+    const callCounter = (name: string, help: string, read: (c: MethodCounts) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['grpc_service', 'grpc_method', 'grpc_type'],
+        registers,
+        collect() {
+          this.reset()
+          for (const c of calls) this.inc(c.labels, read(c))
+        },
+      })
+    callCounter('grpc_server_started_total', 'Total number of RPCs started on the server.', (c) => c.started)
+    callCounter('grpc_server_msg_received_total', 'Total number of RPC stream messages received on the server.', (c) => c.received)
+    callCounter('grpc_server_msg_sent_total', 'Total number of gRPC stream messages sent by the server.', (c) => c.sent)
+    new Counter({
+      name: 'grpc_server_handled_total',
+      help: 'Total number of RPCs completed on the server, regardless of success or failure.',
+      labelNames: ['grpc_service', 'grpc_method', 'grpc_type', 'grpc_code'],
+      registers,
+      collect() {
+        this.reset()
+        for (const c of calls) {
+          for (let code = 0; code < GRPC_CODES.length; code++) this.inc({ ...c.labels, grpc_code: GRPC_CODES[code]! }, c.handled[code]!)
+        }
+      },
+    })
+  }
+
+  /** contentType is the Content-Type of render()'s text. */
+  get contentType(): string {
+    return this.registry.contentType
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics()
+  }
+
+  /**
+   * instrument wraps a service's handlers so that every call is counted: started, each message in and out, and the
+   * status it ends with. The gateway drives the same wrapped handlers, so its calls count too, as in etcd, where the
+   * gateway is a gRPC client of the server.
+   */
+  instrument(service: ServiceName, impl: UntypedServiceImplementation): UntypedServiceImplementation {
+    const out: UntypedServiceImplementation = {}
+    for (const [name, handler] of Object.entries(impl)) {
+      const counts = this.#calls.get(`${service}/${name}`)
+      if (counts === undefined) {
+        out[name] = handler
+        continue
+      }
+      out[name] = counts.type === 'unary' ? countUnary(counts, handler as UnaryFn) : countStream(counts, handler as StreamFn)
+    }
+    return out
+  }
+}
+
+type Callback = (err: { code?: number } | null, value?: unknown) => void
+type UnaryFn = (call: unknown, callback: Callback) => void
+type StreamFn = (call: StreamCall) => void
+
+interface StreamCall {
+  on(event: string, listener: (...args: unknown[]) => void): unknown
+  write(...args: unknown[]): boolean
+  end(...args: unknown[]): void
+  emit(event: string | symbol, ...args: unknown[]): boolean
+}
+
+function countUnary(counts: MethodCounts, handler: UnaryFn): UnaryFn {
+  return (call, callback) => {
+    counts.started++
+    counts.received++
+    handler(call, (err, value) => {
+      if (err === null) {
+        counts.sent++
+        counts.handled[0]!++
+      } else {
+        counts.handled[err.code ?? 2]!++
+      }
+      callback(err, value)
+    })
+  }
+}
+
+function countStream(counts: MethodCounts, handler: StreamFn): StreamFn {
+  return (call) => {
+    counts.started++
+    let done = false
+    const finish = (code: number) => {
+      if (done) return
+      done = true
+      counts.handled[code]!++
+    }
+    if (counts.type !== 'server_stream') call.on('data', () => counts.received++)
+    else counts.received++
+    const write = call.write
+    call.write = function (...args: unknown[]) {
+      counts.sent++
+      return write.apply(this, args)
+    }
+    const end = call.end
+    call.end = function (...args: unknown[]) {
+      finish(0)
+      return end.apply(this, args)
+    }
+    const emit = call.emit
+    call.emit = function (event: string | symbol, ...args: unknown[]) {
+      if (event === 'error') finish((args[0] as { code?: number } | undefined)?.code ?? 2)
+      return emit.call(this, event, ...args)
+    }
+    call.on('cancelled', () => finish(1))
+    handler(call)
+  }
+}
