@@ -79,7 +79,18 @@ export interface RemoteServices extends Services {
  * ETCD_STOPPED.
  */
 export function remoteServices(endpoint: string, options: RemoteOptions = {}): RemoteServices {
-  const conn = new Connection(endpoint, options)
+  return servicesOver(new Connection(endpoint, options))
+}
+
+/** Transport carries calls of etcd's API: gRPC here; the tests add etcd's JSON gateway. */
+export interface Transport {
+  unary<Req, Res>(m: MethodInfo, req: Codec<Req>, res: Codec<Res>, request: Req): Promise<Res>
+  stream<Req, Res>(m: MethodInfo, req: Codec<Req>, res: Codec<Res>): BidiStream<Req, Res>
+  close(): void
+}
+
+/** servicesOver implements the services level over a transport, with the codec the server uses. */
+export function servicesOver(conn: Transport): RemoteServices {
   const unary = <Req, Res>(service: ServiceName, name: string, req: Codec<Req>, res: Codec<Res>) => {
     const m = method(service, name)
     return (request: Req): Promise<Res> => conn.unary(m, req, res, request)
@@ -118,7 +129,7 @@ export function remoteServices(endpoint: string, options: RemoteOptions = {}): R
 }
 
 /** Connection is one gRPC channel and the calls made on it. */
-class Connection {
+class Connection implements Transport {
   readonly #client: GrpcClient
   readonly #streams = new Set<RemoteStream<unknown, unknown>>()
   readonly #deadlineMs: number | undefined
@@ -184,6 +195,16 @@ class Connection {
   }
 }
 
+/**
+ * StreamCall is what RemoteStream needs of a client call: a grpc-js ClientDuplexStream, or anything else carrying
+ * wire messages that emits 'data', 'end' and 'error' (a status with code and details) the same way.
+ */
+export type StreamCall = Pick<ClientDuplexStream<WireMessage, WireMessage>, 'write' | 'cancel' | 'pause' | 'resume'> & {
+  on(event: 'data', listener: (wire: WireMessage) => void): unknown
+  on(event: 'end', listener: () => void): unknown
+  on(event: 'error', listener: (err: ServiceError) => void): unknown
+}
+
 /** HIGH_WATER, LOW_WATER: responses queued before the call is paused, and the level at which it resumes. */
 const HIGH_WATER = 256
 const LOW_WATER = 32
@@ -193,8 +214,8 @@ const LOW_WATER = 32
  * HIGH_WATER the call is paused, so a slow reader pushes back on the server through HTTP/2 flow control.
  * close() cancels the call and ends the iteration.
  */
-class RemoteStream<Req, Res> implements BidiStream<Req, Res>, AsyncIterator<Res> {
-  readonly #call: ClientDuplexStream<WireMessage, WireMessage>
+export class RemoteStream<Req, Res> implements BidiStream<Req, Res>, AsyncIterator<Res> {
+  readonly #call: StreamCall
   readonly #req: Codec<Req>
   readonly #queue: Res[] = []
   #head = 0
@@ -205,7 +226,7 @@ class RemoteStream<Req, Res> implements BidiStream<Req, Res>, AsyncIterator<Res>
   #paused = false
   readonly #onClose: () => void
 
-  constructor(call: ClientDuplexStream<WireMessage, WireMessage>, req: Codec<Req>, res: Codec<Res>, onClose: () => void) {
+  constructor(call: StreamCall, req: Codec<Req>, res: Codec<Res>, onClose: () => void) {
     this.#call = call
     this.#req = req
     this.#onClose = onClose
