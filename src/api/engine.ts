@@ -96,7 +96,14 @@ export interface EngineStats {
   readonly puts: number
   readonly deletes: number
   readonly txns: number
-  /** keys counts the keys with retained history, live or deleted (etcd_debugging_mvcc_keys_total). */
+  /** putBytes adds up the key and value sizes of every put. */
+  readonly putBytes: number
+  /** leasesGranted, leasesRevoked (expiries included), leasesExpired and leasesRenewed count over the engine's life. */
+  readonly leasesGranted: number
+  readonly leasesRevoked: number
+  readonly leasesExpired: number
+  readonly leasesRenewed: number
+  /** keys counts the keys that exist now (etcd_debugging_mvcc_keys_total). */
   readonly keys: number
   readonly watchers: number
   readonly leases: number
@@ -279,7 +286,12 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
     puts: kv.stats.puts,
     deletes: kv.stats.deletes,
     txns: kv.stats.txns,
-    keys: store.index.size,
+    putBytes: kv.stats.putBytes,
+    leasesGranted: lessor.counts.granted,
+    leasesRevoked: lessor.counts.revoked,
+    leasesExpired: lessor.counts.expired,
+    leasesRenewed: lessor.counts.renewed,
+    keys: store.liveKeys(),
     watchers: hub.size,
     leases: lessor.size,
     revision: store.rev,

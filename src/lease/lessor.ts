@@ -63,6 +63,8 @@ export class Lessor {
   #timerAt = Infinity
   #expiring: Promise<void> | undefined
   #closed = false
+  /** granted, revoked and expired count leases over the lessor's life, for metrics. */
+  readonly counts = { granted: 0, revoked: 0, expired: 0, renewed: 0 }
 
   constructor(clock: Clock, deleter: KeyDeleter, options: LessorOptions = {}) {
     this.#clock = clock
@@ -102,6 +104,7 @@ export class Lessor {
     if (id === 0n) id = this.#chooseId()
     else if (this.#leases.has(id)) throw new EtcdError('ETCD_LEASE_EXISTS')
     const lease = this.#add(id, Math.max(ttl, this.#minTtl))
+    this.counts.granted++
     this.#persistence?.granted(lease)
     return lease
   }
@@ -130,6 +133,7 @@ export class Lessor {
     if (lease === undefined || lease.expiry <= this.#clock.now()) return 0
     lease.expiry = this.#clock.now() + lease.ttl * 1000
     this.#schedule(lease)
+    this.counts.renewed++
     return lease.ttl
   }
 
@@ -144,6 +148,7 @@ export class Lessor {
     if (keys.length > 0) this.#deleter.deleteKeys(keys)
     this.#leases.delete(id)
     this.#expiries.cancel(id)
+    this.counts.revoked++
     this.#persistence?.revoked(id)
   }
 
@@ -220,6 +225,7 @@ export class Lessor {
           this.#expiries.schedule(id, lease.expiry)
           continue
         }
+        this.counts.expired++
         this.revoke(id)
       }
       if (due.length < this.#revokeBatch) return

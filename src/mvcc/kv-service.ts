@@ -68,8 +68,8 @@ export class KvService implements KV {
     this.#ctx.assertOpen()
     const op = parseRange(request)
     const view = this.#ctx.store.read()
-    const outcome = applyRange(view, op)
     this.stats.ranges++
+    const outcome = applyRange(view, op)
     await this.#ctx.durable()
     return rangeResponse(outcome, this.#ctx.header(view.rev))
   }
@@ -97,7 +97,7 @@ export class KvService implements KV {
     try {
       const outcome = applyPut(txn, op, ctx.leases)
       txn.end()
-      this.stats.puts++
+      this.stats.countPut(op)
       const response: PutResponse = { header: ctx.header(ctx.store.rev) }
       if (outcome.prev !== undefined) response.prevKv = keyValue(outcome.prev, false)
       return response
@@ -115,7 +115,7 @@ export class KvService implements KV {
     try {
       const outcome = applyDelete(txn, op)
       txn.end()
-      this.stats.deletes++
+      this.stats.countDelete(op)
       const rev = ctx.store.rev
       await ctx.durable()
       return {
@@ -138,7 +138,7 @@ export class KvService implements KV {
     try {
       const outcome = evaluateTxn(txn, op, ctx.leases)
       txn.end()
-      this.stats.countTxn(outcome.responses)
+      this.stats.countTxn(op, outcome.succeeded, outcome.responses)
       const rev = ctx.store.rev
       await ctx.durable()
       return txnResponses(outcome, ctx.header(rev))
@@ -153,6 +153,7 @@ export class KvService implements KV {
     if (typeof request !== 'object' || request === null) throw new TypeError('compaction request must be an object')
     const revision = int(request.revision, 'revision')
     const done = ctx.store.compact(revision)
+    this.stats.ranges++
     const rev = ctx.store.rev
     if (request.physical === true) await done
     await ctx.durable()

@@ -2,7 +2,7 @@ import type { Bin } from '../util/bytes.ts'
 import { EtcdError } from '../util/errors.ts'
 import { HistoryLog } from './history-log.ts'
 import type { KeyIndex } from './key-index.ts'
-import { makeRecord, makeTombstone, type KeyRecord } from './key-record.ts'
+import { isTombstone, makeRecord, makeTombstone, type KeyRecord } from './key-record.ts'
 import { TreeIndex } from './tree-index.ts'
 
 /** Change is one change a write made: the new record, and the live version it replaced or deleted. */
@@ -77,6 +77,9 @@ export class MvccStore {
   #writing = false
   #compaction: Promise<void> = Promise.resolve()
   readonly #commitListeners: CommitListener[] = []
+  /** #liveDelta: live keys created minus keys deleted by commits; #liveBase makes it a count (see liveKeys). */
+  #liveDelta = 0
+  #liveBase: number | undefined
   readonly #compactListeners: CompactListener[] = []
   /** compactionSink, when set, hears every record compaction removes (the engine hands in its backend). */
   compactionSink: CompactionSink | undefined
@@ -93,6 +96,19 @@ export class MvccStore {
   }
 
   /** onCommit registers a listener called synchronously after each write that changed something. */
+  /**
+   * liveKeys is the number of keys with a live version (etcd_debugging_mvcc_keys_total). Commits keep it up to
+   * date; the first call counts the keys once, which also covers what was loaded from disk.
+   */
+  liveKeys(): number {
+    if (this.#liveBase === undefined) {
+      let live = 0
+      for (const ki of this.index.values()) if (ki.live) live++
+      this.#liveBase = live - this.#liveDelta
+    }
+    return this.#liveBase + this.#liveDelta
+  }
+
   onCommit(listener: CommitListener): void {
     this.#commitListeners.push(listener)
   }
@@ -245,6 +261,10 @@ export class MvccStore {
     }
     const rev = txn.beginRev + 1
     this.#rev = rev
+    for (const c of changes) {
+      if (isTombstone(c.record)) this.#liveDelta--
+      else if (c.prev === undefined) this.#liveDelta++
+    }
     this.log.appendChanges(changes)
     const done: Commit = { rev, changes }
     for (const listener of this.#commitListeners) listener(done)

@@ -56,8 +56,9 @@ export const alarmResponse: Codec<AlarmResponse> = {
     )
     return { header: header.fromWire(w.header as WireMessage), alarms }
   },
+  // etcd 3.4 answers Alarm without a header.
   toWire(r) {
-    const w: WireMessage = { header: header.toWire(r.header) }
+    const w: WireMessage = {}
     if (r.alarms.length > 0) {
       w.alarms = r.alarms.map((a) => {
         const m: WireMessage = {}
@@ -116,7 +117,8 @@ export const statusResponse: Codec<StatusResponse> = {
 
 export const defragmentResponse: Codec<DefragmentResponse> = {
   fromWire: (w) => ({ header: header.fromWire(w.header as WireMessage) }),
-  toWire: (r) => ({ header: header.toWire(r.header) }),
+  // etcd 3.4 answers Defragment without a header: an empty message.
+  toWire: () => ({}),
 }
 
 export const hashResponse: Codec<HashResponse> = {

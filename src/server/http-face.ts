@@ -44,7 +44,17 @@ export function createHttpFace(options: HttpFaceOptions): HttpFace {
         onIdle = []
         for (const fn of waiting) fn()
       })
+      // etcd's client port sends these on every response.
+      res.setHeader('Access-Control-Allow-Headers', 'accept, content-type, authorization')
+      res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS, PUT, DELETE')
+      res.setHeader('Access-Control-Allow-Origin', '*')
       try {
+        if (req.method === 'OPTIONS') {
+          req.resume()
+          res.writeHead(200, { 'Content-Length': 0 })
+          res.end()
+          return
+        }
         if (gateway(req, res)) return
         serveEndpoint(req, res, options)
       } catch {
@@ -67,12 +77,20 @@ export function createHttpFace(options: HttpFaceOptions): HttpFace {
 function serveEndpoint(req: IncomingMessage, res: ServerResponse, options: HttpFaceOptions): void {
   const path = (req.url ?? '/').split('?')[0]!
   req.resume()
+  if ((path === '/health' || path === '/version') && req.method !== 'GET') {
+    res.setHeader('Allow', 'GET')
+    plainError(res, 405, 'Method Not Allowed')
+    return
+  }
   switch (path) {
     case '/health':
-      void health(options.engine).then((ok) => json(res, ok ? 200 : 503, ok ? '{"health":"true"}' : '{"health":"false"}'))
+      void health(options.engine).then((ok) => {
+        if (ok) json(res, 200, '{"health":"true"}')
+        else plainError(res, 503, '{"health":"false"}')
+      })
       return
     case '/version':
-      json(res, 200, `{"etcdserver":"${ETCD_VERSION}","etcdcluster":"${ETCD_CLUSTER_VERSION}"}`)
+      json(res, 200, `{"etcdserver":"${ETCD_VERSION}","etcdcluster":"${ETCD_CLUSTER_VERSION}"}`, 'application/json')
       return
     case '/metrics':
       options.metrics.render().then(
@@ -88,18 +106,22 @@ function serveEndpoint(req: IncomingMessage, res: ServerResponse, options: HttpF
   }
 }
 
-/** health is etcd's check: the member answers a read (and, with no raft here, always has a leader). */
+/**
+ * health is etcd's check: the member answers, and no alarm is raised (with no raft here, a leader always exists).
+ * Like etcd's, it reads nothing from the key space, so it moves no KV counter.
+ */
 async function health(engine: Engine): Promise<boolean> {
   if (engine.closed) return false
   try {
-    await engine.services.kv.range({ key: 'health', serializable: true })
-    return true
+    const status = await engine.services.maintenance.status({})
+    return (status.errors ?? []).length === 0
   } catch {
     return false
   }
 }
 
-function json(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) })
+/** json answers a small JSON body; etcd sets no Content-Type on a healthy /health, so Go's sniffing makes it text/plain. */
+function json(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) })
   res.end(body)
 }

@@ -49,14 +49,17 @@ class MethodCounts {
     readonly type: GrpcType,
   ) {}
 
+  /** labels in etcd's order (go-grpc-prometheus sorts them by name). */
   get labels() {
-    return { grpc_service: this.service, grpc_method: this.method, grpc_type: this.type }
+    return { grpc_method: this.method, grpc_service: this.service, grpc_type: this.type }
   }
 }
 
 /** MetricsSources are what the metrics read at a scrape. */
 export interface MetricsSources {
   readonly engine: Engine
+  /** memberId is the member's id, reported by etcd_server_id. */
+  readonly memberId: bigint
 }
 
 /** ServerMetrics counts calls and renders /metrics. */
@@ -103,32 +106,39 @@ export class ServerMetrics {
       })
     const dbSize = async () => (engine.closed ? 0 : (await engine.services.maintenance.status({})).dbSize)
 
+    const info = (name: string, help: string, label: string, value: string) =>
+      new Gauge({ name, help, labelNames: [label], registers }).set({ [label]: value }, 1)
     gauge('etcd_server_has_leader', 'Whether or not a leader exists. 1 is existence, 0 is not.', () => 1)
     gauge('etcd_server_is_leader', 'Whether or not this member is a leader. 1 if is, 0 otherwise.', () => 1)
-    new Gauge({
-      name: 'etcd_server_version',
-      help: 'Which version is running. 1 for \'server_version\' label with current version.',
-      labelNames: ['server_version'],
-      registers,
-    }).set({ server_version: ETCD_VERSION }, 1)
+    info('etcd_server_version', "Which version is running. 1 for 'server_version' label with current version.", 'server_version', ETCD_VERSION)
+    info('etcd_cluster_version', "Which version is running. 1 for 'cluster_version' label with current cluster version", 'cluster_version', '3.4')
+    info('etcd_server_id', "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID.", 'server_id', sources.memberId.toString(16))
     gauge('etcd_mvcc_db_total_size_in_bytes', 'Total size of the underlying database physically allocated in bytes.', dbSize)
+    gauge('etcd_debugging_mvcc_db_total_size_in_bytes', 'Total size of the underlying database physically allocated in bytes.', dbSize)
     gauge('etcd_mvcc_db_total_size_in_use_in_bytes', 'Total size of the underlying database logically in use in bytes.', dbSize)
     gauge('etcd_debugging_mvcc_keys_total', 'Total number of keys.', () => stats().keys)
     gauge('etcd_debugging_mvcc_watcher_total', 'Total number of watchers.', () => stats().watchers)
     gauge('etcd_debugging_mvcc_current_revision', 'The current revision of store.', () => stats().revision)
-    gauge('etcd_debugging_mvcc_compact_revision', 'The revision of the last compaction in store.', () => stats().compactRevision)
-    gauge('etcd_debugging_lease_total', 'The number of leases granted and not yet revoked.', () => stats().leases)
-    counter('etcd_mvcc_put_total', 'Total number of puts seen by this member.', () => stats().puts)
-    counter('etcd_mvcc_delete_total', 'Total number of deletes seen by this member.', () => stats().deletes)
-    counter('etcd_mvcc_range_total', 'Total number of ranges seen by this member.', () => stats().ranges)
-    counter('etcd_mvcc_txn_total', 'Total number of txns seen by this member.', () => stats().txns)
+    // etcd reports -1 until the first compaction.
+    gauge('etcd_debugging_mvcc_compact_revision', 'The revision of the last compaction in store.', () => stats().compactRevision || -1)
+    gauge('etcd_debugging_mvcc_total_put_size_in_bytes', 'The total size of put kv pairs seen by this member.', () => stats().putBytes)
+    for (const prefix of ['etcd_mvcc', 'etcd_debugging_mvcc']) {
+      counter(`${prefix}_put_total`, 'Total number of puts seen by this member.', () => stats().puts)
+      counter(`${prefix}_delete_total`, 'Total number of deletes seen by this member.', () => stats().deletes)
+      counter(`${prefix}_range_total`, 'Total number of ranges seen by this member.', () => stats().ranges)
+      counter(`${prefix}_txn_total`, 'Total number of txns seen by this member.', () => stats().txns)
+    }
+    counter('etcd_debugging_lease_granted_total', 'The total number of granted leases.', () => stats().leasesGranted)
+    counter('etcd_debugging_lease_revoked_total', 'The total number of revoked leases.', () => stats().leasesRevoked)
+    counter('etcd_debugging_lease_renewed_total', 'The number of renewed leases seen by the leader.', () => stats().leasesRenewed)
+    counter('etcd_debugging_server_lease_expired_total', 'The total number of expired leases.', () => stats().leasesExpired)
 
     const calls = [...this.#calls.values()]
     const callCounter = (name: string, help: string, read: (c: MethodCounts) => number) =>
       new Counter({
         name,
         help,
-        labelNames: ['grpc_service', 'grpc_method', 'grpc_type'],
+        labelNames: ['grpc_method', 'grpc_service', 'grpc_type'],
         registers,
         collect() {
           this.reset()
@@ -141,12 +151,12 @@ export class ServerMetrics {
     new Counter({
       name: 'grpc_server_handled_total',
       help: 'Total number of RPCs completed on the server, regardless of success or failure.',
-      labelNames: ['grpc_service', 'grpc_method', 'grpc_type', 'grpc_code'],
+      labelNames: ['grpc_code', 'grpc_method', 'grpc_service', 'grpc_type'],
       registers,
       collect() {
         this.reset()
         for (const c of calls) {
-          for (let code = 0; code < GRPC_CODES.length; code++) this.inc({ ...c.labels, grpc_code: GRPC_CODES[code]! }, c.handled[code]!)
+          for (let code = 0; code < GRPC_CODES.length; code++) this.inc({ grpc_code: GRPC_CODES[code]!, ...c.labels }, c.handled[code]!)
         }
       },
     })

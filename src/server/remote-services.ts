@@ -4,7 +4,6 @@ import {
   Metadata,
   type ChannelCredentials,
   type ChannelOptions,
-  type ClientDuplexStream,
   type ServiceError,
 } from '@grpc/grpc-js'
 import type { Services } from '../api/services.ts'
@@ -199,7 +198,11 @@ class Connection implements Transport {
  * StreamCall is what RemoteStream needs of a client call: a grpc-js ClientDuplexStream, or anything else carrying
  * wire messages that emits 'data', 'end' and 'error' (a status with code and details) the same way.
  */
-export type StreamCall = Pick<ClientDuplexStream<WireMessage, WireMessage>, 'write' | 'cancel' | 'pause' | 'resume'> & {
+export interface StreamCall {
+  write(wire: WireMessage): boolean
+  cancel(): void
+  pause(): unknown
+  resume(): unknown
   on(event: 'data', listener: (wire: WireMessage) => void): unknown
   on(event: 'end', listener: () => void): unknown
   on(event: 'error', listener: (err: ServiceError) => void): unknown

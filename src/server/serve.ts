@@ -127,7 +127,8 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
     ['etcdserverpb.Auth', {}],
     ['grpc.health.v1.Health', healthHandlers(ctx)],
   ]
-  const metrics = new ServerMetrics({ engine }, implementations.map(([name]) => name))
+  const { header } = await engine.services.maintenance.status({})
+  const metrics = new ServerMetrics({ engine, memberId: header.memberId }, implementations.map(([name]) => name))
   const handlers = new Map<ServiceName, UntypedServiceImplementation>()
   for (const [name, impl] of implementations) {
     const counted = metrics.instrument(name, impl)

@@ -55,7 +55,7 @@ export class GatewayCall extends EventEmitter {
   startStream(): void {
     if (this.#started) return
     this.#started = true
-    this.res.writeHead(200, { 'Content-Type': 'application/json' })
+    this.res.writeHead(200, { 'Content-Type': 'application/json', 'Grpc-Metadata-Content-Type': 'application/grpc' })
     this.res.flushHeaders()
   }
 
@@ -94,13 +94,27 @@ export class GatewayCall extends EventEmitter {
   }
 }
 
-/** answer completes a unary call: the response as JSON, or the error as etcd's gateway writes it. */
+/**
+ * answer completes a unary call as etcd's gateway does: the response as JSON, with the gRPC content type as metadata;
+ * or the error the server returned, chunked, with the gRPC content type as a trailer.
+ */
 export function answer(res: ServerResponse, type: MessageType, err: GrpcStatus | null, value: WireMessage | undefined): void {
+  if (res.headersSent || res.destroyed) return
   if (err !== null || value === undefined) {
-    sendError(res, err ?? { code: 13, details: 'etcdlite: no response' })
+    const status = err ?? { code: 13, details: 'etcdlite: no response' }
+    res.writeHead(httpStatusOf(status.code).status, { 'Content-Type': 'application/json', Trailer: 'Grpc-Trailer-Content-Type' })
+    res.write(errorBody(status))
+    res.addTrailers({ 'Grpc-Trailer-Content-Type': 'application/grpc' })
+    res.end()
     return
   }
-  sendJson(res, 200, encodeJson(type, value))
+  const bytes = Buffer.from(encodeJson(type, value), 'utf8')
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Grpc-Metadata-Content-Type': 'application/grpc',
+    'Content-Length': bytes.length,
+  })
+  res.end(bytes)
 }
 
 /** encodeJson writes a wire message as JSON; it passes through protobuf first, so every int64 is a Long. */
@@ -108,6 +122,7 @@ export function encodeJson(type: MessageType, message: WireMessage): string {
   return toJson(type.reflection, type.decode(type.encode(message)))
 }
 
+/** sendError answers a request the gateway itself refused (one it could not decode), before any call. */
 export function sendError(res: ServerResponse, status: GrpcStatus): void {
   sendJson(res, httpStatusOf(status.code).status, errorBody(status))
 }

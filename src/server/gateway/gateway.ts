@@ -67,8 +67,10 @@ export function createGateway(options: GatewayOptions): (req: IncomingMessage, r
   const maxBodyBytes = Math.max(4 * maxMessageBytes, 16 * 1024 * 1024)
 
   return (req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!
-    if (!path.startsWith('/v3/')) return false
+    let path = (req.url ?? '/').split('?')[0]!
+    // etcd 3.4 still serves every route under the deprecated /v3beta/ prefix too.
+    if (path.startsWith('/v3beta/')) path = `/v3/${path.slice('/v3beta/'.length)}`
+    else if (!path.startsWith('/v3/')) return false
     const route = table.get(path)
     if (route === undefined) {
       plainError(res, 404, 'Not Found')
@@ -102,7 +104,7 @@ function serveSingle(
   readBody(req, maxBodyBytes).then(
     (text) => {
       if (text === undefined) {
-        sendError(res, tooLarge(maxBodyBytes + 1, maxMessageBytes))
+        answer(res, method.response, tooLarge(maxBodyBytes + 1, maxMessageBytes), undefined)
         return
       }
       let request: WireMessage
@@ -110,7 +112,9 @@ function serveSingle(
         const parsed = parseValue(text)
         request = toWireRequest(method, parsed === undefined ? null : parsed.value, maxMessageBytes)
       } catch (err) {
-        sendError(res, decodeFailure(err))
+        // A message over gRPC's limit is refused by the gRPC server in etcd: it answers as a failed call does.
+        if (err instanceof JsonDecodeError || err instanceof JsonSyntaxError) sendError(res, decodeFailure(err))
+        else answer(res, method.response, decodeFailure(err), undefined)
         return
       }
       const call = new GatewayCall(req, res, method.response)
@@ -124,7 +128,8 @@ function serveSingle(
 
 /**
  * serveStream answers a bidirectional RPC: requests are read from the body as they arrive; responses stream back.
- * As etcd's gateway does, a first request that cannot be decoded fails the call; a later one ends the requests.
+ * As etcd's gateway does, a first request that cannot be decoded fails the call (code Unknown); a later one ends the
+ * requests.
  */
 function serveStream(
   req: IncomingMessage,
@@ -186,7 +191,9 @@ function serveStream(
       open = false
       req.off('data', onData)
       req.resume()
-      call.fail(decodeFailure(err))
+      // etcd's gateway reports a first request it cannot decode as a plain error: Unknown, HTTP 500.
+      const failure = decodeFailure(err)
+      call.fail(failure.code === Status.INVALID_ARGUMENT ? { code: Status.UNKNOWN, details: failure.details } : failure)
       return
     }
     stopReading()

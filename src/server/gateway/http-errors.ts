@@ -2,8 +2,8 @@ import type { GrpcStatus } from '../status.ts'
 import { goString } from './json-text.ts'
 
 /**
- * How etcd's gateway reports a failed call over HTTP: the gRPC status code picks the HTTP status (grpc-gateway's
- * table, in which FailedPrecondition and OutOfRange are 400, not 412 and 416), and the body carries the message twice
+ * How etcd's gateway reports a failed call over HTTP: the gRPC status code picks the HTTP status (the table of the
+ * grpc-gateway etcd 3.4 ships: FailedPrecondition is 412, OutOfRange 400), and the body carries the message twice
  * and the gRPC code: `{"error":msg,"message":msg,"code":N}`.
  */
 
@@ -22,7 +22,7 @@ const BY_GRPC_CODE: readonly HttpStatus[] = [
   { status: 409, text: 'Conflict' }, // 6 ALREADY_EXISTS
   { status: 403, text: 'Forbidden' }, // 7 PERMISSION_DENIED
   { status: 429, text: 'Too Many Requests' }, // 8 RESOURCE_EXHAUSTED
-  { status: 400, text: 'Bad Request' }, // 9 FAILED_PRECONDITION
+  { status: 412, text: 'Precondition Failed' }, // 9 FAILED_PRECONDITION
   { status: 409, text: 'Conflict' }, // 10 ABORTED
   { status: 400, text: 'Bad Request' }, // 11 OUT_OF_RANGE
   { status: 501, text: 'Not Implemented' }, // 12 UNIMPLEMENTED

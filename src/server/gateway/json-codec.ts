@@ -13,9 +13,9 @@ import { goString, jsonKind, JsonNumber, parseValue, type JsonObject, type JsonV
  * them. A response wire message becomes JSON: fields in .proto order under their .proto names, fields holding their
  * default left out, int64 as decimal strings, bytes as padded standard base64, enums by name, strings HTML-escaped.
  *
- * Reading follows jsonpb: a field is found by its .proto name or its lowerCamelCase JSON name; `null` leaves a field
- * unset; integers may be quoted; enums are names or numbers; bytes are standard base64 with padding. Errors carry
- * Go's texts, which etcd returns with code InvalidArgument.
+ * Reading follows jsonpb: a field is found by its .proto name or its lowerCamelCase JSON name; unknown fields are
+ * ignored; `null` leaves a field unset; integers may be quoted; enums are names or numbers; bytes are standard base64
+ * with padding. Errors carry Go's texts, which etcd returns with code InvalidArgument.
  */
 
 /** JsonDecodeError: a request that is not valid JSON for its message; the message is what etcd answers. */
@@ -56,7 +56,8 @@ function message(type: protobuf.Type, value: JsonValue): WireMessage {
   const fields: JsonObject = Object.assign(Object.create(null) as JsonObject, value)
   const out: WireMessage = {}
   for (const field of type.fieldsArray) {
-    const names = [protoName(type, field), field.name]
+    // Both spellings are read; where a request has both, the lowerCamelCase one wins, as in etcd.
+    const names = [field.name, protoName(type, field)]
     for (const name of names) {
       if (!(name in fields)) continue
       const v = fields[name]!
@@ -67,8 +68,7 @@ function message(type: protobuf.Type, value: JsonValue): WireMessage {
       break
     }
   }
-  const unknown = Object.keys(fields)
-  if (unknown.length > 0) throw new JsonDecodeError(`unknown field ${goString(unknown[0]!)} in ${goTypeName(type)}`)
+  // etcd 3.4's gateway lets unknown fields pass (grpc-gateway's jsonpb allows them): they are ignored.
   return out
 }
 
@@ -112,8 +112,12 @@ function scalarOrMessage(field: protobuf.Field, v: JsonValue): unknown {
   }
 }
 
-function cannot(v: JsonValue, goType: string): JsonDecodeError {
-  const what = v instanceof JsonNumber ? `number ${v.text}` : jsonKind(v)
+/**
+ * cannot is Go's type error. Go quotes a number's text only when the target is a number it does not fit ("number
+ * 1.5 into ... int64"); a number where bytes or a string belong is just "number".
+ */
+function cannot(v: JsonValue, goType: string, quoteNumber = false): JsonDecodeError {
+  const what = v instanceof JsonNumber && quoteNumber ? `number ${v.text}` : jsonKind(v)
   return new JsonDecodeError(`json: cannot unmarshal ${what} into Go value of type ${goType}`)
 }
 
@@ -121,9 +125,9 @@ function cannot(v: JsonValue, goType: string): JsonDecodeError {
 function integer(v: JsonValue, goType: string, min: bigint, max: bigint): bigint {
   if (typeof v === 'string') v = unquoted(v)
   if (!(v instanceof JsonNumber)) throw cannot(v, goType)
-  if (!/^-?\d+$/.test(v.text)) throw cannot(v, goType)
+  if (!/^-?\d+$/.test(v.text)) throw cannot(v, goType, true)
   const n = BigInt(v.text)
-  if (n < min || n > max) throw cannot(v, goType)
+  if (n < min || n > max) throw cannot(v, goType, true)
   return n
 }
 
@@ -149,7 +153,8 @@ function goCharQuote(c: string): string {
 
 function enumValue(e: protobuf.Enum, v: JsonValue): number {
   if (typeof v === 'string') {
-    const n = e.values[v]
+    // protobufjs' `values` inherits from `valuesById`: only own properties are names.
+    const n = Object.prototype.hasOwnProperty.call(e.values, v) ? e.values[v] : undefined
     if (n === undefined) throw new JsonDecodeError(`unknown value ${goString(v)} for enum ${goTypeName(e)}`)
     return n
   }
@@ -233,7 +238,8 @@ function isDefault(field: protobuf.Field, v: unknown): boolean {
   if (typeof v === 'number') return v === 0
   if (typeof v === 'boolean') return !v
   if (typeof v === 'string') return v.length === 0
-  if (v instanceof Uint8Array) return v.length === 0
+  // An absent bytes field decodes as protobufjs' shared empty array, not as a Buffer.
+  if (v instanceof Uint8Array || Array.isArray(v)) return v.length === 0
   const long = v as { low: number; high: number }
   return long.low === 0 && long.high === 0
 }
