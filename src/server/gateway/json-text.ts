@@ -44,8 +44,15 @@ export function parseValue(text: string, start = 0): Parsed | undefined {
   const p = new Parser(text, start)
   p.skipSpace()
   if (p.pos >= text.length) return undefined
-  const value = p.value(0)
-  return { value, end: p.pos }
+  try {
+    const value = p.value(0)
+    return { value, end: p.pos }
+  } catch (err) {
+    // Nesting deep enough to exhaust the stack (a few thousand levels; Go allows 10000) is refused as Go refuses
+    // nesting past its limit. No message of etcd's nests anywhere near that deep.
+    if (err instanceof RangeError) throw new JsonSyntaxError(`invalid character ${quoteChar(text[p.pos] ?? ' ')} exceeded max depth`)
+    throw err
+  }
 }
 
 class Parser {
@@ -69,8 +76,8 @@ class Parser {
   }
 
   value(depth: number): JsonValue {
-    if (depth > NESTING_LIMIT) throw new JsonSyntaxError('exceeded max depth')
     this.skipSpace()
+    if (depth >= NESTING_LIMIT) this.fail('exceeded max depth')
     const t = this.text
     const c = t[this.pos]
     if (c === '{') return this.object(depth)
