@@ -91,7 +91,8 @@ describe('codec round trips', () => {
       { header: H, members: [{ id: H.memberId, name: 'n', peerURLs: ['http://p:2380'], clientURLs: ['http://c:2379'], isLearner: false }] },
     ],
     ['hashKV response', mt.hashKVResponse as Codec<never>, 'etcdserverpb.HashKVResponse', { header: H, hash: 0xffff_fffe, compactRevision: 4 }],
-    ['alarm response', mt.alarmResponse as Codec<never>, 'etcdserverpb.AlarmResponse', { header: H, alarms: [{ memberId: H.memberId, alarm: 'NOSPACE' }] }],
+    // etcd 3.4 sends Alarm's answer without a header, so none crosses the wire.
+    ['alarm response', mt.alarmResponse as Codec<never>, 'etcdserverpb.AlarmResponse', { header: { clusterId: 0n, memberId: 0n, revision: 0, raftTerm: 0 }, alarms: [{ memberId: H.memberId, alarm: 'NOSPACE' }] }],
   ])('%s', (_name, codec, type, value) => {
     expect(roundTrip(codec, type, value as never)).toEqual(value)
   })
