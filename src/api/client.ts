@@ -20,6 +20,8 @@ import { deleteRequest, opResponse, rangeRequest, type Op, type OpResponse } fro
 import type { DeleteOptions, GetOptions, PutOptions } from './options.ts'
 import type { Services } from './services.ts'
 import { TxnBuilder } from './txn-builder.ts'
+import { AuthClient } from './auth-client.ts'
+import { signedIn, type Login } from './login.ts'
 
 /**
  * Client is the client-level API of etcd's Go client (KV: Put, Get, Delete, Compact, Do, Txn; Lease: Grant, Revoke,
@@ -27,14 +29,28 @@ import { TxnBuilder } from './txn-builder.ts'
  * the in-process engine and over any other Services.
  */
 export class Client {
-  /** services is the services level underneath: etcd's gRPC API as plain objects. */
+  /**
+   * services is the services level underneath: etcd's gRPC API as plain objects. Its calls take the caller's
+   * credentials as a last argument; this client's own calls carry its login's token.
+   */
   readonly services: Services
+  readonly #calls: Services
   readonly #clock: Clock
+  #auth: AuthClient | undefined
 
-  /** @param clock times keepAlive renewals. @default the system clock */
-  constructor(services: Services, clock: Clock = systemClock) {
+  /**
+   * @param clock times keepAlive renewals. @default the system clock
+   * @param login signs every call in as this user (needed once auth is enabled). @default anonymous calls
+   */
+  constructor(services: Services, clock: Clock = systemClock, login?: Login) {
     this.services = services
+    this.#calls = login === undefined ? services : signedIn(services, login)
     this.#clock = clock
+  }
+
+  /** auth manages users, roles and permissions, and turns authentication on and off (etcd's Auth API). */
+  get auth(): AuthClient {
+    return (this.#auth ??= new AuthClient(this.#calls.auth))
   }
 
   /**
@@ -42,7 +58,7 @@ export class Client {
    * @example await etcd.put('config/port', '8080', { prevKv: true })
    */
   put(key: BytesLike, value: BytesLike, options: PutOptions = {}): Promise<PutResponse> {
-    return this.services.kv.put({ key, value, ...options })
+    return this.#calls.kv.put({ key, value, ...options })
   }
 
   /**
@@ -50,7 +66,7 @@ export class Client {
    * @example const { kvs } = await etcd.get('config/', { prefix: true })
    */
   get(key: BytesLike, options: GetOptions = {}): Promise<RangeResponse> {
-    return this.services.kv.range(rangeRequest(key, options))
+    return this.#calls.kv.range(rangeRequest(key, options))
   }
 
   /**
@@ -58,7 +74,7 @@ export class Client {
    * @example const { deleted } = await etcd.delete('config/', { prefix: true })
    */
   delete(key: BytesLike, options: DeleteOptions = {}): Promise<DeleteRangeResponse> {
-    return this.services.kv.deleteRange(deleteRequest(key, options))
+    return this.#calls.kv.deleteRange(deleteRequest(key, options))
   }
 
   /**
@@ -66,12 +82,12 @@ export class Client {
    * `physical` the call returns once the history is gone.
    */
   compact(revision: number, options: { physical?: boolean } = {}): Promise<CompactionResponse> {
-    return this.services.kv.compact({ revision, physical: options.physical ?? false })
+    return this.#calls.kv.compact({ revision, physical: options.physical ?? false })
   }
 
   /** do runs one op built with `op.get / put / delete / txn`. */
   async do(operation: Op): Promise<OpResponse> {
-    const kv = this.services.kv
+    const kv = this.#calls.kv
     if ('requestRange' in operation) return { get: await kv.range(operation.requestRange) }
     if ('requestPut' in operation) return { put: await kv.put(operation.requestPut) }
     if ('requestDeleteRange' in operation) return { delete: await kv.deleteRange(operation.requestDeleteRange) }
@@ -84,7 +100,7 @@ export class Client {
 
   /** txn starts a transaction: `.if(...).then(...).else(...).commit()`. */
   txn(): TxnBuilder {
-    return new TxnBuilder(this.services.kv)
+    return new TxnBuilder(this.#calls.kv)
   }
 
   /**
@@ -92,22 +108,22 @@ export class Client {
    * @example const { id } = await etcd.grant(10); await etcd.put('k', 'v', { lease: id })
    */
   grant(ttl: number, options: { id?: LeaseIdLike } = {}): Promise<LeaseGrantResponse> {
-    return this.services.lease.leaseGrant({ ttl, id: options.id ?? 0n })
+    return this.#calls.lease.leaseGrant({ ttl, id: options.id ?? 0n })
   }
 
   /** revoke ends a lease now and deletes its keys in one revision. */
   revoke(id: LeaseIdLike): Promise<LeaseRevokeResponse> {
-    return this.services.lease.leaseRevoke({ id })
+    return this.#calls.lease.leaseRevoke({ id })
   }
 
   /** timeToLive reports a lease's remaining and granted TTL (ttl -1: no such lease), with `keys` its keys. */
   timeToLive(id: LeaseIdLike, options: { keys?: boolean } = {}): Promise<LeaseTimeToLiveResponse> {
-    return this.services.lease.leaseTimeToLive({ id, keys: options.keys ?? false })
+    return this.#calls.lease.leaseTimeToLive({ id, keys: options.keys ?? false })
   }
 
   /** leases lists the granted leases. */
   leases(): Promise<LeaseLeasesResponse> {
-    return this.services.lease.leaseLeases({})
+    return this.#calls.lease.leaseLeases({})
   }
 
   /**
@@ -116,7 +132,7 @@ export class Client {
    * @example for await (const ka of etcd.keepAlive(id)) console.log('ttl', ka.ttl)
    */
   keepAlive(id: LeaseIdLike): AsyncIterableIterator<LeaseKeepAliveResponse> {
-    return keepAliveLoop(this.services.lease, id, this.#clock)
+    return keepAliveLoop(this.#calls.lease, id, this.#clock)
   }
 
   /**
@@ -125,11 +141,11 @@ export class Client {
    * @example for await (const { events } of etcd.watch('config/', { prefix: true })) console.log(events)
    */
   watch(key: BytesLike, options: WatchOptions = {}): Watching {
-    return watchLoop(this.services.watch, key, options)
+    return watchLoop(this.#calls.watch, key, options)
   }
 
   /** keepAliveOnce renews a lease once; ETCD_LEASE_NOT_FOUND when it does not exist. */
   keepAliveOnce(id: LeaseIdLike): Promise<LeaseKeepAliveResponse> {
-    return keepAliveOnce(this.services.lease, id)
+    return keepAliveOnce(this.#calls.lease, id)
   }
 }

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer'
 import { createHash } from 'node:crypto'
 import type { Bin } from '../util/bytes.ts'
 import { systemClock, type Clock } from '../util/clock.ts'
@@ -18,6 +19,12 @@ import type { Member } from '../messages/maintenance.ts'
 import { WatchHub } from '../watch/watch-hub.ts'
 import { WatchService } from '../watch/watch-service.ts'
 import { Client } from './client.ts'
+import { AuthService } from '../auth/auth-service.ts'
+import { AuthStore, type StoredAuth } from '../auth/auth-store.ts'
+import { kvAccess, maintenanceAdmin } from '../auth/auth-access.ts'
+import { DEFAULT_TOKEN_TTL_SECONDS, SimpleTokens } from '../auth/simple-tokens.ts'
+import type { CallCredentials } from '../messages/auth.ts'
+import type { Login } from './login.ts'
 import type { Services } from './services.ts'
 
 /** OpenOptions configure an engine. Every field is optional; absent means etcd's default. */
@@ -72,6 +79,14 @@ export interface OpenOptions {
   clientUrls?: string[]
   /** peerUrls this member reports in MemberList. @default ['http://localhost:2380'] */
   peerUrls?: string[]
+  /** authTokenTtl: seconds a simple token lives unused (etcd's --auth-token-ttl). @default 300 */
+  authTokenTtl?: number
+  /**
+   * user and password sign this engine's own client API in (`engine.put`, `engine.auth`, ...), needed once auth is
+   * enabled. `engine.services` stays unsigned: its calls take credentials, as a server's do.
+   */
+  user?: string
+  password?: string
 }
 
 /** defaults lists every tunable with its default: etcd's own. */
@@ -84,6 +99,7 @@ export const defaults = {
   checkpointEvery: 250_000,
   watchProgressIntervalMs: 600_000,
   watchMaxPending: 128,
+  authTokenTtl: DEFAULT_TOKEN_TTL_SECONDS,
 } as const
 
 /** RAFT_TERM is the raft term every header reports: a single member that never lost an election. */
@@ -119,7 +135,7 @@ export class Engine extends Client {
   readonly #store: MvccStore
   readonly #onClose: (() => void)[]
   readonly #release: () => Promise<void>
-  readonly #snapshot: () => AsyncIterable<Uint8Array>
+  readonly #snapshot: (credentials?: CallCredentials) => AsyncIterable<Uint8Array>
   readonly #stats: () => EngineStats
   #closing: Promise<void> | undefined
 
@@ -130,10 +146,11 @@ export class Engine extends Client {
     clock: Clock,
     onClose: (() => void)[],
     release: () => Promise<void>,
-    snapshot: () => AsyncIterable<Uint8Array>,
+    snapshot: (credentials?: CallCredentials) => AsyncIterable<Uint8Array>,
     stats: () => EngineStats,
+    login?: Login,
   ) {
-    super(services, clock)
+    super(services, clock, login)
     this.#store = store
     this.#onClose = onClose
     this.#release = release
@@ -151,8 +168,8 @@ export class Engine extends Client {
    * now; writes go on meanwhile. Restore it with `open({ dir, restoreFrom })`.
    * @example await pipeline(Readable.from(etcd.snapshot()), createWriteStream('backup.snap'))
    */
-  snapshot(): AsyncIterable<Uint8Array> {
-    return this.#snapshot()
+  snapshot(credentials?: CallCredentials): AsyncIterable<Uint8Array> {
+    return this.#snapshot(credentials)
   }
 
   /** revision is the current revision of the store. */
@@ -224,6 +241,12 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
   onClose.push(() => lessor.close())
   store.onCommit((commit) => trackLeases(lessor, commit))
 
+  // Auth: users, roles and the switch live beside the keys, written whole on every change (see AuthStore).
+  const tokens = new SimpleTokens(clock, positive(config.authTokenTtl, 'authTokenTtl'))
+  const authStore = new AuthStore(tokens, (state) => storage?.committer.add([{ kind: 'state', name: AUTH_STATE, value: encodeAuth(state) }]))
+  const access = kvAccess(authStore)
+  const checkMaintenanceAdmin = maintenanceAdmin(authStore)
+
   const hub = new WatchHub(store, header, {
     maxPending: positive(config.watchMaxPending, 'watchMaxPending'),
     catchUpBatch: 1000,
@@ -245,6 +268,8 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
     const where = backend instanceof LevelBackend ? backend.dir : (options.dir ?? 'the backend')
     try {
       const meta = await restoreStore(backend, store, lessor)
+      const auth = await backend.loadState?.(AUTH_STATE)
+      if (auth !== undefined) authStore.restore(JSON.parse(Buffer.from(auth).toString('utf8')) as StoredAuth)
       storage = attachStorage({
         backend,
         dir: where,
@@ -263,15 +288,17 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
     store.onCommit((commit) => hub.notify(commit))
   }
 
-  const kv = new KvService({ store, leases: lessor, limits, header, assertOpen, durable })
+  const leaseKeys = (id: bigint) => lessor.get(id)?.keys ?? []
+  const kv = new KvService({ store, leases: lessor, limits, header, assertOpen, durable, access, leaseKeys })
   const lease = new LeaseService({
     lessor,
     header: () => header(store.rev),
     assertOpen,
     durable,
     onClose: (fn) => onClose.push(fn),
+    access,
   })
-  const watch = new WatchService({ store, hub, header, assertOpen, onClose: (fn) => onClose.push(fn) })
+  const watch = new WatchService({ store, hub, header, assertOpen, onClose: (fn) => onClose.push(fn), access })
   const member = (): Member => ({
     id: memberId,
     name: config.name,
@@ -279,8 +306,17 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
     clientURLs: [...(options.clientUrls ?? [])],
     isLearner: false,
   })
-  const maintenance = new MaintenanceService({ store, memberId, raftTerm: RAFT_TERM, header, assertOpen, member })
-  const services = { kv, lease, watch, maintenance, cluster: maintenance }
+  const maintenance = new MaintenanceService({
+    store,
+    memberId,
+    raftTerm: RAFT_TERM,
+    header,
+    assertOpen,
+    member,
+    checkAdmin: checkMaintenanceAdmin,
+  })
+  const auth = new AuthService({ store: authStore, tokens, header: () => header(store.rev), assertOpen, durable })
+  const services = { kv, lease, watch, maintenance, cluster: maintenance, auth }
   const stats = (): EngineStats => ({
     ranges: kv.stats.ranges,
     puts: kv.stats.puts,
@@ -297,11 +333,20 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
     revision: store.rev,
     compactRevision: store.compactRev,
   })
-  const snapshot = () => {
+  const snapshot = (credentials?: CallCredentials) => {
     assertOpen()
-    return snapshotStream(store, lessor)
+    checkMaintenanceAdmin(credentials)
+    return snapshotStream(store, lessor, [{ name: AUTH_STATE, value: encodeAuth(authStore.state()) }])
   }
-  return new Engine(store, services, clock, onClose, async () => storage?.close(), snapshot, stats)
+  const login = options.user === undefined ? undefined : { user: options.user, password: options.password ?? '' }
+  return new Engine(store, services, clock, onClose, async () => storage?.close(), snapshot, stats, login)
+}
+
+/** AUTH_STATE names the auth state's blob in the backend and in snapshots. */
+const AUTH_STATE = 'auth'
+
+function encodeAuth(state: StoredAuth): Uint8Array {
+  return Buffer.from(JSON.stringify(state), 'utf8')
 }
 
 /** deleteKeys deletes keys in one write txn: how a revoked lease's keys go, in one revision. */

@@ -14,6 +14,7 @@ import type { MvccStore } from '../mvcc/store.ts'
  *   header   one line of JSON: {"format":"etcdlite-snapshot","version":1,"rev":R,"compactRev":C}
  *   frames   kind(1) keyLength(4) key valueLength(4) value, with the backend's own encodings: kind 'r' a record,
  *            kind 'l' a lease
+ *            kind 's' a named state blob (the auth state: users, roles, whether auth is on)
  *   trailer  kind 0xff, then the SHA-256 of every byte before it
  *
  * It holds every revision the store still has (history since the last compaction) and every lease, as of the
@@ -24,6 +25,7 @@ const SNAPSHOT_FORMAT = 'etcdlite-snapshot'
 const VERSION = 1
 const KIND_RECORD = 0x72
 const KIND_LEASE = 0x6c
+const KIND_STATE = 0x73
 const KIND_END = 0xff
 /** KEYS_PER_CHUNK bounds the work between two yields to the event loop. */
 const KEYS_PER_CHUNK = 5000
@@ -35,16 +37,27 @@ export type SnapshotSource = AsyncIterable<Uint8Array> | Uint8Array | string
  * snapshotStream streams a consistent snapshot of `store` and `lessor` (see above), as of the revision at the call:
  * the revision and the leases are taken at once, the records as the stream is read.
  */
-export function snapshotStream(store: MvccStore, lessor: Lessor): AsyncGenerator<Uint8Array, void, undefined> {
+export function snapshotStream(
+  store: MvccStore,
+  lessor: Lessor,
+  states: readonly NamedState[] = [],
+): AsyncGenerator<Uint8Array, void, undefined> {
   const rev = store.rev
   const leases = lessor.ids().map((id) => ({ id, ttl: lessor.get(id)!.ttl }))
-  return streamRecords(store, rev, leases)
+  return streamRecords(store, rev, leases, states)
+}
+
+/** NamedState is a state blob kept beside the store (the auth state), snapshotted and restored whole. */
+export interface NamedState {
+  readonly name: string
+  readonly value: Uint8Array
 }
 
 async function* streamRecords(
   store: MvccStore,
   rev: number,
   leases: { id: bigint; ttl: number }[],
+  states: readonly NamedState[],
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const hash = createHash('sha256')
   const out = (chunk: Buffer): Buffer => {
@@ -55,6 +68,7 @@ async function* streamRecords(
     if (step.compactRev !== undefined) {
       yield out(Buffer.from(JSON.stringify({ format: SNAPSHOT_FORMAT, version: VERSION, rev, compactRev: step.compactRev }) + '\n'))
       const frames = leases.map((lease) => frame(KIND_LEASE, leaseKey(lease.id), encodeLease(lease)))
+      for (const s of states) frames.push(frame(KIND_STATE, Buffer.from(s.name, 'utf8'), Buffer.from(s.value)))
       if (frames.length > 0) yield out(Buffer.concat(frames))
       continue
     }
@@ -131,6 +145,7 @@ export async function restoreSnapshot(source: SnapshotSource, dir: string): Prom
       at += 9 + keyLength + valueLength
       if (kind === KIND_RECORD) batch.push({ kind: 'record', record: decodeRecord(key, value) })
       else if (kind === KIND_LEASE) batch.push({ kind: 'lease', lease: decodeLease(key, value) })
+      else if (kind === KIND_STATE) batch.push({ kind: 'state', name: key.toString('utf8'), value: Buffer.from(value) })
       else throw new TypeError('restoreFrom: the snapshot is corrupt (unknown frame)')
       if (batch.length >= 10_000) {
         await backend.write(batch, false)

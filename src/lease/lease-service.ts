@@ -1,3 +1,6 @@
+import type { CallCredentials } from '../messages/auth.ts'
+import type { KvAccess } from '../mvcc/kv-access.ts'
+import { EtcdError } from '../util/errors.ts'
 import { AsyncQueue } from '../util/async-queue.ts'
 import { fromBin } from '../util/bytes.ts'
 import { int, leaseId } from '../util/fields.ts'
@@ -25,6 +28,8 @@ export interface LeaseContext {
   assertOpen(): void
   /** durable settles once everything written so far is on disk (undefined when nothing waits). */
   durable(): Promise<void> | undefined
+  /** access checks permissions once auth is on: revoking needs write permission over the lease's keys. */
+  readonly access?: KvAccess
   /** onClose registers cleanup to run when the engine closes (ending open keepalive streams). */
   onClose(fn: () => void): void
 }
@@ -51,10 +56,18 @@ export class LeaseService implements Lease {
     return { header, id: lease.id, ttl: lease.ttl, error: '' }
   }
 
-  async leaseRevoke(request: LeaseRevokeRequest): Promise<LeaseRevokeResponse> {
+  async leaseRevoke(request: LeaseRevokeRequest, credentials?: CallCredentials): Promise<LeaseRevokeResponse> {
     this.#ctx.assertOpen()
     assertObject(request, 'lease revoke request')
-    this.#ctx.lessor.revoke(leaseId(request.id, 'id'))
+    const id = leaseId(request.id, 'id')
+    const access = this.#ctx.access
+    if (access !== undefined && (credentials !== undefined || access.enabled)) {
+      // As in etcd: a missing lease is NOT_FOUND whoever asks, and a lease without keys needs no permission.
+      const lease = this.#ctx.lessor.get(id)
+      if (lease === undefined) throw new EtcdError('ETCD_LEASE_NOT_FOUND')
+      if (lease.keys.size > 0) access.check(credentials, [], [...lease.keys].map((key) => [key, ''] as const))
+    }
+    this.#ctx.lessor.revoke(id)
     const header = this.#ctx.header()
     await this.#ctx.durable()
     return { header }

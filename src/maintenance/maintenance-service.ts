@@ -1,3 +1,4 @@
+import type { CallCredentials } from '../messages/auth.ts'
 import { crc32 } from 'node:zlib'
 import { EtcdError } from '../util/errors.ts'
 import { int } from '../util/fields.ts'
@@ -29,6 +30,8 @@ export interface MaintenanceContext {
   assertOpen(): void
   /** member describes this member (name and URLs; a server fills in its client URLs). */
   member(): Member
+  /** checkAdmin, once auth is on, throws unless the caller holds the root role (hash, hashKV, defragment). */
+  checkAdmin?(credentials: CallCredentials | undefined): void
 }
 
 /**
@@ -67,21 +70,24 @@ export class MaintenanceService implements Maintenance, Cluster {
     return { header: this.#ctx.header(this.#ctx.store.rev), alarms: [] }
   }
 
-  async defragment(): Promise<DefragmentResponse> {
+  async defragment(_request?: Record<string, never>, credentials?: CallCredentials): Promise<DefragmentResponse> {
     this.#ctx.assertOpen()
+    this.#ctx.checkAdmin?.(credentials)
     return { header: this.#ctx.header(this.#ctx.store.rev) }
   }
 
   /** hash is a CRC-32 over every retained record (all revisions), in key then revision order. */
-  async hash(): Promise<HashResponse> {
+  async hash(_request?: Record<string, never>, credentials?: CallCredentials): Promise<HashResponse> {
     this.#ctx.assertOpen()
+    this.#ctx.checkAdmin?.(credentials)
     return { header: this.#ctx.header(this.#ctx.store.rev), hash: hashStore(this.#ctx.store, Infinity) }
   }
 
   /** hashKV is a CRC-32 over the retained records up to `revision` (0: current), as etcd's HashKV compares members. */
-  async hashKV(request: HashKVRequest): Promise<HashKVResponse> {
+  async hashKV(request: HashKVRequest, credentials?: CallCredentials): Promise<HashKVResponse> {
     const ctx = this.#ctx
     ctx.assertOpen()
+    ctx.checkAdmin?.(credentials)
     let revision = int(request?.revision, 'revision')
     if (revision > ctx.store.rev) throw new EtcdError('ETCD_FUTURE_REV')
     if (revision > 0 && revision < ctx.store.compactRev) throw new EtcdError('ETCD_COMPACTED')

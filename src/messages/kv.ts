@@ -1,3 +1,4 @@
+import type { CallCredentials } from './auth.ts'
 import type { BytesLike } from '../util/bytes.ts'
 
 /**
@@ -150,9 +151,9 @@ export interface CompactionResponse {
 
 /** KV is etcd's KV service: every method mirrors the gRPC method of the same name. */
 export interface KV {
-  range(request: RangeRequest): Promise<RangeResponse>
-  put(request: PutRequest): Promise<PutResponse>
-  deleteRange(request: DeleteRangeRequest): Promise<DeleteRangeResponse>
-  txn(request: TxnRequest): Promise<TxnResponse>
-  compact(request: CompactionRequest): Promise<CompactionResponse>
+  range(request: RangeRequest, credentials?: CallCredentials): Promise<RangeResponse>
+  put(request: PutRequest, credentials?: CallCredentials): Promise<PutResponse>
+  deleteRange(request: DeleteRangeRequest, credentials?: CallCredentials): Promise<DeleteRangeResponse>
+  txn(request: TxnRequest, credentials?: CallCredentials): Promise<TxnResponse>
+  compact(request: CompactionRequest, credentials?: CallCredentials): Promise<CompactionResponse>
 }

@@ -1,3 +1,4 @@
+import type { CallCredentials } from './auth.ts'
 import type { LeaseIdLike, ResponseHeader } from './kv.ts'
 import type { BidiStream } from './stream.ts'
 
@@ -64,10 +65,11 @@ export interface LeaseLeasesResponse {
 
 /** Lease is etcd's Lease service: every method mirrors the gRPC method of the same name. */
 export interface Lease {
-  leaseGrant(request: LeaseGrantRequest): Promise<LeaseGrantResponse>
-  leaseRevoke(request: LeaseRevokeRequest): Promise<LeaseRevokeResponse>
+  leaseGrant(request: LeaseGrantRequest, credentials?: CallCredentials): Promise<LeaseGrantResponse>
+  /** leaseRevoke needs, once auth is on, write permission over every key the lease holds. */
+  leaseRevoke(request: LeaseRevokeRequest, credentials?: CallCredentials): Promise<LeaseRevokeResponse>
   /** leaseKeepAlive opens a stream: each request renews a lease and is answered with its TTL. */
-  leaseKeepAlive(): BidiStream<LeaseKeepAliveRequest, LeaseKeepAliveResponse>
-  leaseTimeToLive(request: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse>
-  leaseLeases(request?: LeaseLeasesRequest): Promise<LeaseLeasesResponse>
+  leaseKeepAlive(credentials?: CallCredentials): BidiStream<LeaseKeepAliveRequest, LeaseKeepAliveResponse>
+  leaseTimeToLive(request: LeaseTimeToLiveRequest, credentials?: CallCredentials): Promise<LeaseTimeToLiveResponse>
+  leaseLeases(request?: LeaseLeasesRequest, credentials?: CallCredentials): Promise<LeaseLeasesResponse>
 }

@@ -1,3 +1,4 @@
+import type { CallCredentials } from './auth.ts'
 import type { ResponseHeader } from './kv.ts'
 
 /** The services-level messages of etcd's Maintenance and Cluster services, in lowerCamelCase. */
@@ -62,11 +63,12 @@ export interface SnapshotResponse {
 
 /** Maintenance is etcd's Maintenance service, as far as a single-member store has it. */
 export interface Maintenance {
-  status(request?: Record<string, never>): Promise<StatusResponse>
-  alarm(request: AlarmRequest): Promise<AlarmResponse>
-  defragment(request?: Record<string, never>): Promise<DefragmentResponse>
-  hash(request?: Record<string, never>): Promise<HashResponse>
-  hashKV(request: HashKVRequest): Promise<HashKVResponse>
+  status(request?: Record<string, never>, credentials?: CallCredentials): Promise<StatusResponse>
+  alarm(request: AlarmRequest, credentials?: CallCredentials): Promise<AlarmResponse>
+  /** defragment, hash and hashKV need the root role once auth is on. */
+  defragment(request?: Record<string, never>, credentials?: CallCredentials): Promise<DefragmentResponse>
+  hash(request?: Record<string, never>, credentials?: CallCredentials): Promise<HashResponse>
+  hashKV(request: HashKVRequest, credentials?: CallCredentials): Promise<HashKVResponse>
 }
 
 export interface Member {
@@ -84,5 +86,5 @@ export interface MemberListResponse {
 
 /** Cluster is etcd's Cluster service: this single member lists itself. */
 export interface Cluster {
-  memberList(request?: Record<string, never>): Promise<MemberListResponse>
+  memberList(request?: Record<string, never>, credentials?: CallCredentials): Promise<MemberListResponse>
 }

@@ -1,3 +1,4 @@
+import type { CallCredentials } from './auth.ts'
 import type { BytesLike } from '../util/bytes.ts'
 import type { KeyValue, ResponseHeader } from './kv.ts'
 import type { BidiStream } from './stream.ts'
@@ -60,5 +61,6 @@ export interface WatchResponse {
  * number of watchers, and every watcher's responses. Treat the events' bytes as read-only: watchers share them.
  */
 export interface Watch {
-  watch(): BidiStream<WatchRequest, WatchResponse>
+  /** watch opens a stream; once auth is on, each watch it creates needs read permission over its range. */
+  watch(credentials?: CallCredentials): BidiStream<WatchRequest, WatchResponse>
 }

@@ -26,6 +26,8 @@ import type { MvccStore } from './store.ts'
 import { evaluateTxn, type OpOutcome, type TxnOutcome } from './txn.ts'
 import { checkDuplicateKeys } from './txn-intervals.ts'
 import { KvStats } from './kv-stats.ts'
+import { opNeeds, type KeyRange, type KvAccess, type LeaseKeys } from './kv-access.ts'
+import type { CallCredentials } from '../messages/auth.ts'
 
 /** KvLimits: etcd's request limits. */
 export interface KvLimits extends RequestLimits {
@@ -47,6 +49,10 @@ export interface KvContext {
    * is waiting. Writes are acknowledged, and reads answered, only then: no one sees a write a crash could lose.
    */
   durable(): Promise<void> | undefined
+  /** access checks permissions once auth is on; absent, every request is allowed. */
+  readonly access?: KvAccess
+  /** leaseKeys lists a lease's keys, which a put with that lease needs write permission over. */
+  readonly leaseKeys?: LeaseKeys
 }
 
 const EMPTY = Buffer.alloc(0)
@@ -64,9 +70,10 @@ export class KvService implements KV {
     this.#ctx = ctx
   }
 
-  async range(request: RangeRequest): Promise<RangeResponse> {
+  async range(request: RangeRequest, credentials?: CallCredentials): Promise<RangeResponse> {
     this.#ctx.assertOpen()
     const op = parseRange(request)
+    if (credentials !== undefined || this.#ctx.access?.enabled === true) this.#check(credentials, op)
     const view = this.#ctx.store.read()
     this.stats.ranges++
     const outcome = applyRange(view, op)
@@ -74,10 +81,10 @@ export class KvService implements KV {
     return rangeResponse(outcome, this.#ctx.header(view.rev))
   }
 
-  put(request: PutRequest): Promise<PutResponse> {
+  put(request: PutRequest, credentials?: CallCredentials): Promise<PutResponse> {
     // Not async: the hot path of every write benchmark, it settles a ready promise without an async frame.
     try {
-      const response = this.#put(request)
+      const response = this.#put(request, credentials)
       const wait = this.#ctx.durable()
       return wait === undefined ? Promise.resolve(response) : wait.then(() => response)
     } catch (err) {
@@ -85,12 +92,13 @@ export class KvService implements KV {
     }
   }
 
-  #put(request: PutRequest): PutResponse {
+  #put(request: PutRequest, credentials: CallCredentials | undefined): PutResponse {
     const ctx = this.#ctx
     ctx.assertOpen()
     const op = parsePut(request)
     // Small requests cannot reach the limit: skip measuring them.
     if (op.key.length + op.value.length > ctx.limits.maxRequestBytes - 64) this.#checkSize(raftRequestSize(op))
+    if (credentials !== undefined || ctx.access?.enabled === true) this.#check(credentials, op)
     // A one-shot put looks the lease up before anything else, as etcd's does.
     if (op.lease !== 0n && !ctx.leases.has(op.lease)) throw new EtcdError('ETCD_LEASE_NOT_FOUND')
     const txn = ctx.store.write()
@@ -106,11 +114,12 @@ export class KvService implements KV {
     }
   }
 
-  async deleteRange(request: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+  async deleteRange(request: DeleteRangeRequest, credentials?: CallCredentials): Promise<DeleteRangeResponse> {
     const ctx = this.#ctx
     ctx.assertOpen()
     const op = parseDelete(request)
     this.#checkSize(raftRequestSize(op))
+    if (credentials !== undefined || ctx.access?.enabled === true) this.#check(credentials, op)
     const txn = ctx.store.write()
     try {
       const outcome = applyDelete(txn, op)
@@ -128,12 +137,13 @@ export class KvService implements KV {
     }
   }
 
-  async txn(request: TxnRequest): Promise<TxnResponse> {
+  async txn(request: TxnRequest, credentials?: CallCredentials): Promise<TxnResponse> {
     const ctx = this.#ctx
     ctx.assertOpen()
     const op = parseTxn(request, ctx.limits)
     checkDuplicateKeys(op.success, op.failure)
     this.#checkSize(raftRequestSize(op))
+    if (credentials !== undefined || ctx.access?.enabled === true) this.#check(credentials, op)
     const txn = ctx.store.write()
     try {
       const outcome = evaluateTxn(txn, op, ctx.leases)
@@ -147,7 +157,8 @@ export class KvService implements KV {
     }
   }
 
-  async compact(request: CompactionRequest): Promise<CompactionResponse> {
+  /** compact needs no permission, as in etcd 3.4. */
+  async compact(request: CompactionRequest, _credentials?: CallCredentials): Promise<CompactionResponse> {
     const ctx = this.#ctx
     ctx.assertOpen()
     if (typeof request !== 'object' || request === null) throw new TypeError('compaction request must be an object')
@@ -158,6 +169,16 @@ export class KvService implements KV {
     if (request.physical === true) await done
     await ctx.durable()
     return { header: ctx.header(rev) }
+  }
+
+  /** #check runs the permission check for an op (see opNeeds for what each op needs). */
+  #check(credentials: CallCredentials | undefined, op: Parameters<typeof opNeeds>[0]): void {
+    const access = this.#ctx.access
+    if (access === undefined) return
+    const reads: KeyRange[] = []
+    const writes: KeyRange[] = []
+    opNeeds(op, reads, writes, this.#ctx.leaseKeys)
+    access.check(credentials, reads, writes)
   }
 
   #checkSize(size: number): void {

@@ -1,6 +1,8 @@
 import { credentials, type ChannelCredentials } from '@grpc/grpc-js'
 import { Client } from '../api/client.ts'
 import type { Services } from '../api/services.ts'
+import type { Auth, CallCredentials } from '../messages/auth.ts'
+import type { Login } from '../api/login.ts'
 import { systemClock, type Clock } from '../util/clock.ts'
 import { EtcdError } from '../util/errors.ts'
 import type { KV } from '../messages/kv.ts'
@@ -25,6 +27,9 @@ export interface ConnectOptions {
    * @default the system clock
    */
   clock?: Clock
+  /** user and password sign every call in, needed once the cluster has auth enabled (etcdctl's --user). */
+  user?: string
+  password?: string
 }
 
 /**
@@ -35,8 +40,8 @@ export class Remote extends Client {
   readonly #endpoints: Endpoints
 
   /** @internal use connect() */
-  constructor(services: Services, endpoints: Endpoints, clock: Clock) {
-    super(services, clock)
+  constructor(services: Services, endpoints: Endpoints, clock: Clock, login?: Login) {
+    super(services, clock, login)
     this.#endpoints = endpoints
   }
 
@@ -77,14 +82,15 @@ export async function connect(options: ConnectOptions): Promise<Remote> {
     credentials: useTls ? tlsCredentials(options.tls) : credentials.createInsecure(),
     deadlineMs: timeout,
   })
-  const call = <Req, Res>(pick: (s: Services) => (request: Req) => Promise<Res>, safe: boolean) => {
-    return async (request: Req): Promise<Res> => {
+  const call = <Req, Res>(pick: (s: Services) => (request: Req, credentials?: CallCredentials) => Promise<Res>, safe: boolean) => {
+    return async (request: Req, credentials?: CallCredentials): Promise<Res> => {
       const rounds = safe ? endpoints.size * (1 + retries) : 1
       let last: unknown
       for (let attempt = 0; attempt < rounds; attempt++) {
         const i = endpoints.current
         try {
-          return await pick(endpoints.services(i))(request)
+          const services = endpoints.services(i)
+          return await pick(services).call(services, request, credentials)
         } catch (err) {
           if (!isUnreachable(err)) throw err
           last = err
@@ -104,11 +110,11 @@ export async function connect(options: ConnectOptions): Promise<Remote> {
   const lease: Lease = {
     leaseGrant: call((s) => s.lease.leaseGrant, false),
     leaseRevoke: call((s) => s.lease.leaseRevoke, false),
-    leaseKeepAlive: () => new ResilientKeepAlive(endpoints),
+    leaseKeepAlive: (credentials) => new ResilientKeepAlive(endpoints, credentials),
     leaseTimeToLive: call((s) => s.lease.leaseTimeToLive, true),
     leaseLeases: call((s) => s.lease.leaseLeases, true),
   }
-  const watch: Watch = { watch: () => new ResilientWatch(endpoints) }
+  const watch: Watch = { watch: (credentials) => new ResilientWatch(endpoints, credentials) }
   const maintenance: Maintenance = {
     status: call((s) => s.maintenance.status, true),
     alarm: call((s) => s.maintenance.alarm, true),
@@ -117,7 +123,29 @@ export async function connect(options: ConnectOptions): Promise<Remote> {
     hashKV: call((s) => s.maintenance.hashKV, true),
   }
   const cluster: Cluster = { memberList: call((s) => s.cluster.memberList, true) }
-  const remote = new Remote({ kv, lease, watch, maintenance, cluster }, endpoints, options.clock ?? systemClock)
+  const authCall = <K extends keyof Auth>(name: K, safe: boolean): Auth[K] =>
+    call((s) => s.auth[name] as (request: unknown, credentials?: CallCredentials) => Promise<unknown>, safe) as unknown as Auth[K]
+  const auth: Auth = {
+    authEnable: authCall('authEnable', false),
+    authDisable: authCall('authDisable', false),
+    authStatus: authCall('authStatus', true),
+    authenticate: authCall('authenticate', true),
+    userAdd: authCall('userAdd', false),
+    userGet: authCall('userGet', true),
+    userList: authCall('userList', true),
+    userDelete: authCall('userDelete', false),
+    userChangePassword: authCall('userChangePassword', false),
+    userGrantRole: authCall('userGrantRole', false),
+    userRevokeRole: authCall('userRevokeRole', false),
+    roleAdd: authCall('roleAdd', false),
+    roleGet: authCall('roleGet', true),
+    roleList: authCall('roleList', true),
+    roleDelete: authCall('roleDelete', false),
+    roleGrantPermission: authCall('roleGrantPermission', false),
+    roleRevokePermission: authCall('roleRevokePermission', false),
+  }
+  const login = options.user === undefined ? undefined : { user: options.user, password: options.password ?? '' }
+  const remote = new Remote({ kv, lease, watch, maintenance, cluster, auth }, endpoints, options.clock ?? systemClock, login)
   try {
     await maintenance.status({})
   } catch (err) {

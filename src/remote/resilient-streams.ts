@@ -1,3 +1,4 @@
+import type { CallCredentials } from '../messages/auth.ts'
 import type { BidiStream } from '../messages/stream.ts'
 import type { LeaseKeepAliveRequest, LeaseKeepAliveResponse } from '../messages/lease.ts'
 import type { WatchCreateRequest, WatchRequest, WatchResponse } from '../messages/watch.ts'
@@ -120,8 +121,8 @@ export class ResilientWatch extends ResilientStream<WatchRequest, WatchResponse>
   /** #recreating: ids whose next created response belongs to a re-creation, not to the consumer. */
   readonly #recreating = new Set<number>()
 
-  constructor(endpoints: Endpoints) {
-    super(endpoints, (s) => s.watch.watch())
+  constructor(endpoints: Endpoints, credentials?: CallCredentials) {
+    super(endpoints, (s) => s.watch.watch(credentials))
   }
 
   send(request: WatchRequest): void {
@@ -181,8 +182,8 @@ export class ResilientKeepAlive extends ResilientStream<LeaseKeepAliveRequest, L
   /** #unanswered: requests sent (or waiting to be) whose answer has not come; responses come in request order. */
   readonly #unanswered: LeaseKeepAliveRequest[] = []
 
-  constructor(endpoints: Endpoints) {
-    super(endpoints, (s) => s.lease.leaseKeepAlive())
+  constructor(endpoints: Endpoints, credentials?: CallCredentials) {
+    super(endpoints, (s) => s.lease.leaseKeepAlive(credentials))
   }
 
   send(request: LeaseKeepAliveRequest): void {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import {
+  Metadata,
   status as Status,
   type sendUnaryData,
   type ServerDuplexStream,
@@ -8,6 +9,25 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js'
 import type { Services } from '../api/services.ts'
+import type { CallCredentials } from '../messages/auth.ts'
+import {
+  authenticateRequest,
+  authenticateResponse,
+  authStatusResponse,
+  changePasswordRequest,
+  grantPermissionRequest,
+  grantRoleRequest,
+  headerOnlyResponse,
+  nameRequest,
+  revokePermissionRequest,
+  revokeRoleRequest,
+  roleGetResponse,
+  roleListResponse,
+  roleRequest,
+  userAddRequest,
+  userGetResponse,
+  userListResponse,
+} from './codec-auth.ts'
 import type { SnapshotResponse } from '../messages/maintenance.ts'
 import {
   compactionRequest,
@@ -64,18 +84,44 @@ export interface HandlerContext {
   clientUrls(): string[]
   /** streams tracks open bidirectional calls so that shutdown can end them. */
   readonly streams: Streams
-  /** snapshot streams a consistent copy of the store (`engine.snapshot()`), when the engine has one. */
-  readonly snapshot?: () => AsyncIterable<Uint8Array>
+  /** snapshot streams a consistent copy of the store (`engine.snapshot()`), for a caller holding the root role. */
+  readonly snapshot?: (credentials: CallCredentials | undefined) => AsyncIterable<Uint8Array>
 }
 
 type UnaryHandler = (call: ServerUnaryCall<WireMessage, WireMessage>, callback: sendUnaryData<WireMessage>) => void
 
-/** unary builds a unary handler: decode, call, encode; any error becomes its gRPC status. */
-function unary<Req, Res>(requests: Codec<Req>, responses: Codec<Res>, fn: (request: Req) => Promise<Res>): UnaryHandler {
+/** CallLike is the part of a call that carries credentials: metadata, and the TLS peer where there is one. */
+interface CallLike {
+  readonly metadata: Metadata
+  getAuthContext?(): { sslPeerCertificate?: { subject?: { CN?: string | string[] } } }
+}
+
+/**
+ * credentialsOf reads a call's credentials as etcd does: a token in the `token` metadata (or `authorization`, which
+ * the gateway fills from its Authorization header), and the common name of a verified client certificate.
+ */
+export function credentialsOf(call: CallLike): CallCredentials | undefined {
+  const md = call.metadata
+  const token = md.get('token')[0] ?? md.get('authorization')[0]
+  const cn = call.getAuthContext?.()?.sslPeerCertificate?.subject?.CN
+  const commonName = Array.isArray(cn) ? cn[0] : cn
+  if (token === undefined && commonName === undefined) return undefined
+  const credentials: { token?: string; commonName?: string } = {}
+  if (token !== undefined) credentials.token = String(token)
+  if (commonName !== undefined) credentials.commonName = commonName
+  return credentials
+}
+
+/** unary builds a unary handler: decode, call (with the caller's credentials), encode; any error becomes its gRPC status. */
+function unary<Req, Res>(
+  requests: Codec<Req>,
+  responses: Codec<Res>,
+  fn: (request: Req, credentials: CallCredentials | undefined) => Promise<Res>,
+): UnaryHandler {
   return (call, callback) => {
     let pending: Promise<Res>
     try {
-      pending = fn(requests.fromWire(call.request))
+      pending = fn(requests.fromWire(call.request), credentialsOf(call))
     } catch (err) {
       callback(toGrpcStatus(err))
       return
@@ -99,18 +145,18 @@ function unary<Req, Res>(requests: Codec<Req>, responses: Codec<Res>, fn: (reque
 export function kvHandlers(ctx: HandlerContext): UntypedServiceImplementation {
   const kv = ctx.services.kv
   return {
-    Range: unary(rangeRequest, rangeResponse, (r) => kv.range(r)),
-    Put: unary(putRequest, putResponse, (r) => kv.put(r)),
-    DeleteRange: unary(deleteRangeRequest, deleteRangeResponse, (r) => kv.deleteRange(r)),
-    Txn: unary(txnRequest, txnResponse, (r) => kv.txn(r)),
-    Compact: unary(compactionRequest, compactionResponse, (r) => kv.compact(r)),
+    Range: unary(rangeRequest, rangeResponse, (r, c) => kv.range(r, c)),
+    Put: unary(putRequest, putResponse, (r, c) => kv.put(r, c)),
+    DeleteRange: unary(deleteRangeRequest, deleteRangeResponse, (r, c) => kv.deleteRange(r, c)),
+    Txn: unary(txnRequest, txnResponse, (r, c) => kv.txn(r, c)),
+    Compact: unary(compactionRequest, compactionResponse, (r, c) => kv.compact(r, c)),
   }
 }
 
 export function watchHandlers(ctx: HandlerContext): UntypedServiceImplementation {
   return {
     Watch: (call: ServerDuplexStream<WireMessage, WireMessage>) =>
-      bridge(call, () => ctx.services.watch.watch(), watchRequest, watchResponse, {
+      bridge(call, () => ctx.services.watch.watch(credentialsOf(call)), watchRequest, watchResponse, {
         endOnHalfClose: false,
         ignore: isEmptyWatchRequest,
       }, ctx.streams),
@@ -120,14 +166,14 @@ export function watchHandlers(ctx: HandlerContext): UntypedServiceImplementation
 export function leaseHandlers(ctx: HandlerContext): UntypedServiceImplementation {
   const lease = ctx.services.lease
   return {
-    LeaseGrant: unary(leaseGrantRequest, leaseGrantResponse, (r) => lease.leaseGrant(r)),
-    LeaseRevoke: unary(leaseRevokeRequest, leaseRevokeResponse, (r) => lease.leaseRevoke(r)),
+    LeaseGrant: unary(leaseGrantRequest, leaseGrantResponse, (r, c) => lease.leaseGrant(r, c)),
+    LeaseRevoke: unary(leaseRevokeRequest, leaseRevokeResponse, (r, c) => lease.leaseRevoke(r, c)),
     LeaseKeepAlive: (call: ServerDuplexStream<WireMessage, WireMessage>) =>
-      bridge(call, () => lease.leaseKeepAlive(), leaseKeepAliveRequest, leaseKeepAliveResponse, {
+      bridge(call, () => lease.leaseKeepAlive(credentialsOf(call)), leaseKeepAliveRequest, leaseKeepAliveResponse, {
         endOnHalfClose: true,
       }, ctx.streams),
-    LeaseTimeToLive: unary(leaseTimeToLiveRequest, leaseTimeToLiveResponse, (r) => lease.leaseTimeToLive(r)),
-    LeaseLeases: unary(emptyRequest, leaseLeasesResponse, () => lease.leaseLeases({})),
+    LeaseTimeToLive: unary(leaseTimeToLiveRequest, leaseTimeToLiveResponse, (r, c) => lease.leaseTimeToLive(r, c)),
+    LeaseLeases: unary(emptyRequest, leaseLeasesResponse, (_r, c) => lease.leaseLeases({}, c)),
   }
 }
 
@@ -137,11 +183,11 @@ const SNAPSHOT_CHUNK_BYTES = 32 * 1024
 export function maintenanceHandlers(ctx: HandlerContext): UntypedServiceImplementation {
   const m = ctx.services.maintenance
   return {
-    Status: unary(emptyRequest, statusResponse, () => m.status({})),
-    Alarm: unary(alarmRequest, alarmResponse, (r) => m.alarm(r)),
-    Defragment: unary(emptyRequest, defragmentResponse, () => m.defragment({})),
-    Hash: unary(emptyRequest, hashResponse, () => m.hash({})),
-    HashKV: unary(hashKVRequest, hashKVResponse, (r) => m.hashKV(r)),
+    Status: unary(emptyRequest, statusResponse, (_r, c) => m.status({}, c)),
+    Alarm: unary(alarmRequest, alarmResponse, (r, c) => m.alarm(r, c)),
+    Defragment: unary(emptyRequest, defragmentResponse, (_r, c) => m.defragment({}, c)),
+    Hash: unary(emptyRequest, hashResponse, (_r, c) => m.hash({}, c)),
+    HashKV: unary(hashKVRequest, hashKVResponse, (r, c) => m.hashKV(r, c)),
     Snapshot: (call: ServerWritableStream<WireMessage, WireMessage>) => {
       if (ctx.snapshot === undefined) {
         call.emit('error', { code: Status.UNIMPLEMENTED, details: 'etcdlite: this engine has no snapshots' })
@@ -159,15 +205,16 @@ export function maintenanceHandlers(ctx: HandlerContext): UntypedServiceImplemen
  */
 async function streamSnapshot(
   ctx: HandlerContext,
-  snapshot: () => AsyncIterable<Uint8Array>,
+  snapshot: (credentials: CallCredentials | undefined) => AsyncIterable<Uint8Array>,
   call: ServerWritableStream<WireMessage, WireMessage>,
 ): Promise<void> {
   let gone = false
   call.on('cancelled', () => (gone = true))
   try {
-    const { header } = await ctx.services.maintenance.status({})
     const parts: Uint8Array[] = []
-    for await (const part of snapshot()) {
+    const stream = snapshot(credentialsOf(call))
+    const { header } = await ctx.services.maintenance.status({})
+    for await (const part of stream) {
       if (gone) return
       parts.push(part)
     }
@@ -221,11 +268,34 @@ function drained(call: ServerWritableStream<WireMessage, WireMessage>): Promise<
 export function clusterHandlers(ctx: HandlerContext): UntypedServiceImplementation {
   return {
     // The engine lists itself; its client URLs are where this server actually listens (or advertises).
-    MemberList: unary(emptyRequest, memberListResponse, async () => {
-      const r = await ctx.services.cluster.memberList({})
+    MemberList: unary(emptyRequest, memberListResponse, async (_r, c) => {
+      const r = await ctx.services.cluster.memberList({}, c)
       const urls = ctx.clientUrls()
       return { ...r, members: r.members.map((m) => ({ ...m, clientURLs: [...urls] })) }
     }),
+  }
+}
+
+export function authHandlers(ctx: HandlerContext): UntypedServiceImplementation {
+  const a = ctx.services.auth
+  return {
+    AuthEnable: unary(emptyRequest, headerOnlyResponse, (_r, c) => a.authEnable({}, c)),
+    AuthDisable: unary(emptyRequest, headerOnlyResponse, (_r, c) => a.authDisable({}, c)),
+    AuthStatus: unary(emptyRequest, authStatusResponse, (_r, c) => a.authStatus({}, c)),
+    Authenticate: unary(authenticateRequest, authenticateResponse, (r, c) => a.authenticate(r, c)),
+    UserAdd: unary(userAddRequest, headerOnlyResponse, (r, c) => a.userAdd(r, c)),
+    UserGet: unary(nameRequest, userGetResponse, (r, c) => a.userGet(r, c)),
+    UserList: unary(emptyRequest, userListResponse, (_r, c) => a.userList({}, c)),
+    UserDelete: unary(nameRequest, headerOnlyResponse, (r, c) => a.userDelete(r, c)),
+    UserChangePassword: unary(changePasswordRequest, headerOnlyResponse, (r, c) => a.userChangePassword(r, c)),
+    UserGrantRole: unary(grantRoleRequest, headerOnlyResponse, (r, c) => a.userGrantRole(r, c)),
+    UserRevokeRole: unary(revokeRoleRequest, headerOnlyResponse, (r, c) => a.userRevokeRole(r, c)),
+    RoleAdd: unary(nameRequest, headerOnlyResponse, (r, c) => a.roleAdd(r, c)),
+    RoleGet: unary(roleRequest, roleGetResponse, (r, c) => a.roleGet(r, c)),
+    RoleList: unary(emptyRequest, roleListResponse, (_r, c) => a.roleList({}, c)),
+    RoleDelete: unary(roleRequest, headerOnlyResponse, (r, c) => a.roleDelete(r, c)),
+    RoleGrantPermission: unary(grantPermissionRequest, headerOnlyResponse, (r, c) => a.roleGrantPermission(r, c)),
+    RoleRevokePermission: unary(revokePermissionRequest, headerOnlyResponse, (r, c) => a.roleRevokePermission(r, c)),
   }
 }
 

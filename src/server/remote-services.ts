@@ -7,6 +7,25 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js'
 import type { Services } from '../api/services.ts'
+import type { Auth, CallCredentials } from '../messages/auth.ts'
+import {
+  authenticateRequest,
+  authenticateResponse,
+  authStatusResponse,
+  changePasswordRequest,
+  grantPermissionRequest,
+  grantRoleRequest,
+  headerOnlyResponse,
+  nameRequest,
+  revokePermissionRequest,
+  revokeRoleRequest,
+  roleGetResponse,
+  roleListResponse,
+  roleRequest,
+  userAddRequest,
+  userGetResponse,
+  userListResponse,
+} from './codec-auth.ts'
 import { EtcdError } from '../util/errors.ts'
 import type { KV } from '../messages/kv.ts'
 import type { Lease } from '../messages/lease.ts'
@@ -83,8 +102,9 @@ export function remoteServices(endpoint: string, options: RemoteOptions = {}): R
 
 /** Transport carries calls of etcd's API: gRPC here; the tests add etcd's JSON gateway. */
 export interface Transport {
-  unary<Req, Res>(m: MethodInfo, req: Codec<Req>, res: Codec<Res>, request: Req): Promise<Res>
-  stream<Req, Res>(m: MethodInfo, req: Codec<Req>, res: Codec<Res>): BidiStream<Req, Res>
+  /** unary makes one call; credentials travel as etcd's `token` metadata (or the gateway's Authorization header). */
+  unary<Req, Res>(m: MethodInfo, req: Codec<Req>, res: Codec<Res>, request: Req, credentials?: CallCredentials): Promise<Res>
+  stream<Req, Res>(m: MethodInfo, req: Codec<Req>, res: Codec<Res>, credentials?: CallCredentials): BidiStream<Req, Res>
   close(): void
 }
 
@@ -92,7 +112,7 @@ export interface Transport {
 export function servicesOver(conn: Transport): RemoteServices {
   const unary = <Req, Res>(service: ServiceName, name: string, req: Codec<Req>, res: Codec<Res>) => {
     const m = method(service, name)
-    return (request: Req): Promise<Res> => conn.unary(m, req, res, request)
+    return (request: Req, credentials?: CallCredentials): Promise<Res> => conn.unary(m, req, res, request, credentials)
   }
   const kv: KV = {
     range: unary('etcdserverpb.KV', 'Range', rangeRequest, rangeResponse),
@@ -106,25 +126,56 @@ export function servicesOver(conn: Transport): RemoteServices {
   const lease: Lease = {
     leaseGrant: unary('etcdserverpb.Lease', 'LeaseGrant', leaseGrantRequest, leaseGrantResponse),
     leaseRevoke: unary('etcdserverpb.Lease', 'LeaseRevoke', leaseRevokeRequest, leaseRevokeResponse),
-    leaseKeepAlive: () => conn.stream(keepAlive, leaseKeepAliveRequest, leaseKeepAliveResponse),
+    leaseKeepAlive: (credentials) => conn.stream(keepAlive, leaseKeepAliveRequest, leaseKeepAliveResponse, credentials),
     leaseTimeToLive: unary('etcdserverpb.Lease', 'LeaseTimeToLive', leaseTimeToLiveRequest, leaseTimeToLiveResponse),
-    leaseLeases: (request = {}) => leaseLeases(request as Record<string, never>),
+    leaseLeases: (request = {}, credentials) => leaseLeases(request as Record<string, never>, credentials),
   }
   const watchMethod = method('etcdserverpb.Watch', 'Watch')
-  const watch: Watch = { watch: () => conn.stream(watchMethod, watchRequest, watchResponse) }
+  const watch: Watch = { watch: (credentials) => conn.stream(watchMethod, watchRequest, watchResponse, credentials) }
   const status = unary('etcdserverpb.Maintenance', 'Status', emptyRequest, statusResponse)
   const defragment = unary('etcdserverpb.Maintenance', 'Defragment', emptyRequest, defragmentResponse)
   const hash = unary('etcdserverpb.Maintenance', 'Hash', emptyRequest, hashResponse)
   const maintenance: Maintenance = {
-    status: (request = {}) => status(request),
+    status: (request = {}, credentials) => status(request, credentials),
     alarm: unary('etcdserverpb.Maintenance', 'Alarm', alarmRequest, alarmResponse),
-    defragment: (request = {}) => defragment(request),
-    hash: (request = {}) => hash(request),
+    defragment: (request = {}, credentials) => defragment(request, credentials),
+    hash: (request = {}, credentials) => hash(request, credentials),
     hashKV: unary('etcdserverpb.Maintenance', 'HashKV', hashKVRequest, hashKVResponse),
   }
   const memberList = unary('etcdserverpb.Cluster', 'MemberList', emptyRequest, memberListResponse)
-  const cluster: Cluster = { memberList: (request = {}) => memberList(request) }
-  return { kv, lease, watch, maintenance, cluster, close: () => conn.close() }
+  const cluster: Cluster = { memberList: (request = {}, credentials) => memberList(request, credentials) }
+  const a = (name: string) => method('etcdserverpb.Auth', name)
+  const authCall = <Req, Res>(name: string, req: Codec<Req>, res: Codec<Res>) => {
+    const m = a(name)
+    return (request: Req = {} as Req, credentials?: CallCredentials): Promise<Res> => conn.unary(m, req, res, request, credentials)
+  }
+  const auth: Auth = {
+    authEnable: authCall('AuthEnable', emptyRequest, headerOnlyResponse),
+    authDisable: authCall('AuthDisable', emptyRequest, headerOnlyResponse),
+    authStatus: authCall('AuthStatus', emptyRequest, authStatusResponse),
+    authenticate: authCall('Authenticate', authenticateRequest, authenticateResponse),
+    userAdd: authCall('UserAdd', userAddRequest, headerOnlyResponse),
+    userGet: authCall('UserGet', nameRequest, userGetResponse),
+    userList: authCall('UserList', emptyRequest, userListResponse),
+    userDelete: authCall('UserDelete', nameRequest, headerOnlyResponse),
+    userChangePassword: authCall('UserChangePassword', changePasswordRequest, headerOnlyResponse),
+    userGrantRole: authCall('UserGrantRole', grantRoleRequest, headerOnlyResponse),
+    userRevokeRole: authCall('UserRevokeRole', revokeRoleRequest, headerOnlyResponse),
+    roleAdd: authCall('RoleAdd', nameRequest, headerOnlyResponse),
+    roleGet: authCall('RoleGet', roleRequest, roleGetResponse),
+    roleList: authCall('RoleList', emptyRequest, roleListResponse),
+    roleDelete: authCall('RoleDelete', roleRequest, headerOnlyResponse),
+    roleGrantPermission: authCall('RoleGrantPermission', grantPermissionRequest, headerOnlyResponse),
+    roleRevokePermission: authCall('RoleRevokePermission', revokePermissionRequest, headerOnlyResponse),
+  }
+  return { kv, lease, watch, maintenance, cluster, auth, close: () => conn.close() }
+}
+
+/** metadataOf carries credentials as etcd's clients do: the token in the `token` metadata. */
+export function metadataOf(credentials: CallCredentials | undefined): Metadata {
+  const md = new Metadata()
+  if (credentials?.token !== undefined) md.set('token', credentials.token)
+  return md
 }
 
 /** Connection is one gRPC channel and the calls made on it. */
@@ -142,7 +193,7 @@ class Connection implements Transport {
     })
   }
 
-  unary<Req, Res>(m: MethodInfo, req: Codec<Req>, res: Codec<Res>, request: Req): Promise<Res> {
+  unary<Req, Res>(m: MethodInfo, req: Codec<Req>, res: Codec<Res>, request: Req, credentials?: CallCredentials): Promise<Res> {
     if (this.#closed) return Promise.reject(new EtcdError('ETCD_STOPPED'))
     let wire: WireMessage
     try {
@@ -156,7 +207,7 @@ class Connection implements Transport {
         m.request.encode,
         m.response.decode,
         wire,
-        new Metadata(),
+        metadataOf(credentials),
         this.#deadlineMs === undefined ? {} : { deadline: Date.now() + this.#deadlineMs },
         (err: ServiceError | null, value?: WireMessage) => {
           if (err) reject(this.#closed ? new EtcdError('ETCD_STOPPED') : fromGrpcStatus(err))
@@ -172,13 +223,13 @@ class Connection implements Transport {
     })
   }
 
-  stream<Req, Res>(m: MethodInfo, req: Codec<Req>, res: Codec<Res>): BidiStream<Req, Res> {
+  stream<Req, Res>(m: MethodInfo, req: Codec<Req>, res: Codec<Res>, credentials?: CallCredentials): BidiStream<Req, Res> {
     if (this.#closed) throw new EtcdError('ETCD_STOPPED')
     const call = this.#client.makeBidiStreamRequest<WireMessage, WireMessage>(
       m.path,
       m.request.encode,
       m.response.decode,
-      new Metadata(),
+      metadataOf(credentials),
       {},
     )
     const s = new RemoteStream(call, req, res, () => this.#streams.delete(s as RemoteStream<unknown, unknown>))

@@ -7,6 +7,7 @@ import { GRPC_OVERHEAD_BYTES } from './gateway/gateway.ts'
 import { createHttpFace, type HttpFace } from './http-face.ts'
 import { ServerMetrics } from './metrics.ts'
 import {
+  authHandlers,
   clusterHandlers,
   healthHandlers,
   kvHandlers,
@@ -116,7 +117,7 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
     services: engine.services,
     clientUrls: () => advertiseUrls ?? urls,
     streams,
-    snapshot: () => engine.snapshot(),
+    snapshot: (credentials) => engine.snapshot(credentials),
   }
   const implementations: [ServiceName, UntypedServiceImplementation][] = [
     ['etcdserverpb.KV', kvHandlers(ctx)],
@@ -124,7 +125,7 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
     ['etcdserverpb.Lease', leaseHandlers(ctx)],
     ['etcdserverpb.Maintenance', maintenanceHandlers(ctx)],
     ['etcdserverpb.Cluster', clusterHandlers(ctx)],
-    ['etcdserverpb.Auth', {}],
+    ['etcdserverpb.Auth', authHandlers(ctx)],
     ['grpc.health.v1.Health', healthHandlers(ctx)],
   ]
   const { header } = await engine.services.maintenance.status({})

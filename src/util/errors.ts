@@ -20,6 +20,28 @@ export const errorCatalog = {
   ETCD_LEASE_TTL_TOO_LARGE: { message: 'etcdserver: too large lease TTL', grpc: 'OUT_OF_RANGE' },
   ETCD_STOPPED: { message: 'etcdserver: server stopped', grpc: 'UNAVAILABLE' },
   ETCD_TIMEOUT: { message: 'etcdserver: request timed out', grpc: 'UNAVAILABLE' },
+  // Authentication and authorization, with etcd 3.4's texts and codes.
+  ETCD_USER_EMPTY: { message: 'etcdserver: user name is empty', grpc: 'INVALID_ARGUMENT' },
+  ETCD_ROLE_EMPTY: { message: 'etcdserver: role name is empty', grpc: 'INVALID_ARGUMENT' },
+  ETCD_AUTH_FAILED: { message: 'etcdserver: authentication failed, invalid user ID or password', grpc: 'INVALID_ARGUMENT' },
+  ETCD_INVALID_AUTH_MGMT: { message: 'etcdserver: invalid auth management', grpc: 'INVALID_ARGUMENT' },
+  ETCD_USER_EXISTS: { message: 'etcdserver: user name already exists', grpc: 'FAILED_PRECONDITION' },
+  ETCD_USER_NOT_FOUND: { message: 'etcdserver: user name not found', grpc: 'FAILED_PRECONDITION' },
+  ETCD_ROLE_EXISTS: { message: 'etcdserver: role name already exists', grpc: 'FAILED_PRECONDITION' },
+  ETCD_ROLE_NOT_FOUND: { message: 'etcdserver: role name not found', grpc: 'FAILED_PRECONDITION' },
+  ETCD_ROLE_NOT_GRANTED: { message: 'etcdserver: role is not granted to the user', grpc: 'FAILED_PRECONDITION' },
+  ETCD_PERMISSION_NOT_GRANTED: { message: 'etcdserver: permission is not granted to the role', grpc: 'FAILED_PRECONDITION' },
+  ETCD_AUTH_NOT_ENABLED: { message: 'etcdserver: authentication is not enabled', grpc: 'FAILED_PRECONDITION' },
+  ETCD_ROOT_USER_MISSING: { message: 'etcdserver: root user does not exist', grpc: 'FAILED_PRECONDITION' },
+  ETCD_ROOT_ROLE_MISSING: { message: 'etcdserver: root user does not have root role', grpc: 'FAILED_PRECONDITION' },
+  ETCD_PERMISSION_DENIED: { message: 'etcdserver: permission denied', grpc: 'PERMISSION_DENIED' },
+  ETCD_INVALID_AUTH_TOKEN: { message: 'etcdserver: invalid auth token', grpc: 'UNAUTHENTICATED' },
+  // etcd 3.4 lets these through untranslated, as code Unknown with the auth package's own "auth: " text: logging in
+  // as a user without a password, and the admin-only Maintenance calls (hash, hashKV, defragment, snapshot).
+  ETCD_NO_PASSWORD_USER: { message: 'auth: authentication failed, password was given for no password user', grpc: 'UNKNOWN' },
+  ETCD_MAINTENANCE_USER_EMPTY: { message: 'auth: user name is empty', grpc: 'UNKNOWN' },
+  ETCD_MAINTENANCE_PERMISSION_DENIED: { message: 'auth: permission denied', grpc: 'UNKNOWN' },
+  ETCD_MAINTENANCE_INVALID_TOKEN: { message: 'auth: invalid auth token', grpc: 'UNKNOWN' },
   // etcdlite's own: a remote connection none of whose endpoints answers.
   ETCD_UNAVAILABLE: { message: 'etcdlite: no endpoint is reachable', grpc: 'UNAVAILABLE' },
   // etcdlite's own: the data directory and the disk under it. Messages name the directory.
@@ -59,9 +81,9 @@ export class EtcdError extends Error {
     this.grpcStatus = errorCatalog[code].grpc
   }
 
-  /** wireMessage is the message as etcd's gRPC layer sends it: always prefixed "etcdserver: ". */
+  /** wireMessage is the message as etcd's gRPC layer sends it: prefixed "etcdserver: ", except the raw "auth: " ones. */
   get wireMessage(): string {
-    return this.message.startsWith('etcdserver: ') ? this.message : `etcdserver: ${this.message}`
+    return this.message.startsWith('etcdserver: ') || this.message.startsWith('auth: ') ? this.message : `etcdserver: ${this.message}`
   }
 }
 

@@ -1,3 +1,6 @@
+import type { CallCredentials } from '../messages/auth.ts'
+import type { KvAccess } from '../mvcc/kv-access.ts'
+import type { Bin } from '../util/bytes.ts'
 import type { ResponseHeader } from '../messages/kv.ts'
 import type { Watch, WatchRequest, WatchResponse } from '../messages/watch.ts'
 import type { BidiStream } from '../messages/stream.ts'
@@ -12,6 +15,8 @@ export interface WatchContext {
   header(revision: number): ResponseHeader
   assertOpen(): void
   onClose(fn: () => void): void
+  /** access checks permissions once auth is on: creating a watch needs read permission over its range. */
+  readonly access?: KvAccess
 }
 
 /** WatchService is etcd's Watch service: each watch() call is one stream, as each Watch RPC is. */
@@ -33,12 +38,17 @@ export class WatchService implements Watch {
     return this.#streams.size
   }
 
-  watch(): BidiStream<WatchRequest, WatchResponse> {
+  watch(credentials?: CallCredentials): BidiStream<WatchRequest, WatchResponse> {
     const ctx = this.#ctx
     ctx.assertOpen()
+    const access = ctx.access
+    const checkRead =
+      access === undefined ? undefined : (key: Bin, end: Bin) => {
+        if (credentials !== undefined || access.enabled) access.check(credentials, [[key, end]], [])
+      }
     const stream = new WatchStream(
       this.#nextStream++,
-      { hub: ctx.hub, rev: () => ctx.store.rev, header: ctx.header, assertOpen: ctx.assertOpen },
+      { hub: ctx.hub, rev: () => ctx.store.rev, header: ctx.header, assertOpen: ctx.assertOpen, ...(checkRead ? { checkRead } : {}) },
       (s) => this.#streams.delete(s),
     )
     this.#streams.add(stream)

@@ -1,4 +1,5 @@
-import { toBinOptional } from '../util/bytes.ts'
+import { toBinOptional, type Bin } from '../util/bytes.ts'
+import { EtcdError } from '../util/errors.ts'
 import { int } from '../util/fields.ts'
 import type { ResponseHeader } from '../messages/kv.ts'
 import { watchFilters, type WatchCreateRequest, type WatchRequest, type WatchResponse } from '../messages/watch.ts'
@@ -10,6 +11,11 @@ import { Watcher } from './watcher.ts'
 
 /** StreamContext is what a watch stream needs from the engine. */
 export interface StreamContext {
+  /**
+   * checkRead, once auth is on, throws unless the stream's caller may read [key, end) (`end` '' for one key, '\0'
+   * for every key from `key` on). It runs on every create request, so a token that expired is noticed.
+   */
+  readonly checkRead?: (key: Bin, end: Bin) => void
   readonly hub: WatchHub
   /** rev is the store's current revision. */
   rev(): number
@@ -20,6 +26,15 @@ export interface StreamContext {
 interface Item {
   readonly response: WatchResponse
   readonly watcher: Watcher | undefined
+}
+
+/** GO_CODE_NAMES: how Go's gRPC names a status code in an error text. */
+const GO_CODE_NAMES: Record<string, string> = {
+  INVALID_ARGUMENT: 'InvalidArgument',
+  PERMISSION_DENIED: 'PermissionDenied',
+  UNAUTHENTICATED: 'Unauthenticated',
+  FAILED_PRECONDITION: 'FailedPrecondition',
+  UNKNOWN: 'Unknown',
 }
 
 /**
@@ -117,6 +132,7 @@ export class WatchStream implements BidiStream<WatchRequest, WatchResponse>, Wat
     const key = toBinOptional(req.key, 'key') || '\0'
     let end = toBinOptional(req.rangeEnd, 'rangeEnd')
     if (end === UNBOUNDED) end = INFINITE
+    if (ctx.checkRead !== undefined && !this.#permitted(key, end === INFINITE ? UNBOUNDED : end)) return
     if (end !== '' && end <= key) {
       this.deliver(undefined, {
         ...emptyResponse(ctx.header(ctx.rev()), -1),
@@ -163,6 +179,27 @@ export class WatchStream implements BidiStream<WatchRequest, WatchResponse>, Wat
     this.#watchers.set(id, w)
     this.deliver(undefined, { ...emptyResponse(ctx.header(current), id), created: true })
     ctx.hub.add(w)
+  }
+
+  /**
+   * #permitted checks a create request against the caller's permissions. As in etcd, a refusal does not end the
+   * stream: the request is answered created-and-canceled with watch id -1, the reason in gRPC's words.
+   */
+  #permitted(key: Bin, end: Bin): boolean {
+    const ctx = this.#ctx
+    try {
+      ctx.checkRead!(key, end)
+      return true
+    } catch (err) {
+      if (!(err instanceof EtcdError)) throw err
+      this.deliver(undefined, {
+        ...emptyResponse(ctx.header(ctx.rev()), -1),
+        created: true,
+        canceled: true,
+        cancelReason: `rpc error: code = ${GO_CODE_NAMES[err.grpcStatus] ?? err.grpcStatus} desc = ${err.wireMessage}`,
+      })
+      return false
+    }
   }
 
   #cancel(id: number): void {

@@ -337,8 +337,6 @@ describe('hostile input over the wire', () => {
 
   describe('methods etcdlite does not serve', () => {
     test.each([
-      ['etcdserverpb.Auth', 'AuthEnable'],
-      ['etcdserverpb.Auth', 'UserAdd'],
       ['etcdserverpb.Cluster', 'MemberAdd'],
       ['etcdserverpb.Maintenance', 'MoveLeader'],
       ['etcdserverpb.Maintenance', 'Downgrade'],

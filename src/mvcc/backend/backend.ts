@@ -10,6 +10,8 @@ export interface Backend {
   load(sink: LoadSink): Promise<StoredMeta>
   /** loadLeases reads the granted leases back. */
   loadLeases(): Promise<StoredLease[]>
+  /** loadState reads back a named state blob (the auth state, say) written with a 'state' op; undefined if none. */
+  loadState?(name: string): Promise<Uint8Array | undefined>
   /** write applies a batch atomically: after a crash it is there whole or not at all. */
   write(batch: readonly BackendOp[], sync: boolean): Promise<void>
   /**
@@ -71,6 +73,8 @@ export type BackendOp =
   | { readonly kind: 'lease'; readonly lease: StoredLease }
   | { readonly kind: 'drop-lease'; readonly id: bigint }
   | { readonly kind: 'meta'; readonly meta: StoredMeta }
+  /** state replaces a named blob that a layer above the store keeps whole (the auth state). */
+  | { readonly kind: 'state'; readonly name: string; readonly value: Uint8Array }
 
 /** FORMAT is the on-disk format this version writes and reads. */
 export const FORMAT = 1

@@ -18,6 +18,7 @@ import type { StoredLease, StoredMeta } from './backend.ts'
 
 const RECORD = 0x72 // 'r'
 const LEASE = 0x6c // 'l'
+const STATE = 0x73 // 's'
 export const META_KEY = Buffer.from('m')
 export const RECORDS_FROM = Buffer.from([RECORD])
 export const RECORDS_TO = Buffer.from([RECORD + 1])
@@ -98,6 +99,11 @@ export function decodeRecord(key: Buffer, value: Buffer): KeyRecord {
     value.readDoubleBE(9),
     value.readUInt32BE(17) === 0 && value.readUInt32BE(21) === 0 ? 0n : value.readBigInt64BE(17),
   )
+}
+
+/** stateKey is where a named state blob lives: 's' and the name. */
+export function stateKey(name: string): Buffer {
+  return Buffer.concat([Buffer.from([STATE]), Buffer.from(name, 'utf8')])
 }
 
 export function leaseKey(id: bigint): Buffer {

@@ -23,6 +23,7 @@ import {
   encodeMeta,
   encodeRecord,
   LEASES_FROM,
+  stateKey,
   LEASES_TO,
   leaseKey,
   META_KEY,
@@ -138,6 +139,10 @@ export class LevelBackend implements Backend {
     }
   }
 
+  async loadState(name: string): Promise<Uint8Array | undefined> {
+    return (await this.#db.get(stateKey(name))) ?? undefined
+  }
+
   async loadLeases(): Promise<StoredLease[]> {
     const leases: StoredLease[] = []
     for await (const [k, v] of this.#db.iterator({ gte: LEASES_FROM, lt: LEASES_TO })) leases.push(decodeLease(k, v))
@@ -157,6 +162,8 @@ export class LevelBackend implements Backend {
           return { type: 'del' as const, key: leaseKey(op.id) }
         case 'meta':
           return { type: 'put' as const, key: META_KEY, value: encodeMeta(op.meta) }
+        case 'state':
+          return { type: 'put' as const, key: stateKey(op.name), value: Buffer.from(op.value) }
       }
     })
     await this.#db.batch(ops, { sync })

@@ -1,0 +1,39 @@
+import type { CallCredentials } from '../messages/auth.ts'
+import type { KvAccess, KeyRange } from '../mvcc/kv-access.ts'
+import { EtcdError, type EtcdErrorCode } from '../util/errors.ts'
+import type { AuthStore } from './auth-store.ts'
+
+/** kvAccess is the KV, lease and watch permission check over an AuthStore. */
+export function kvAccess(store: AuthStore): KvAccess {
+  return {
+    get enabled() {
+      return store.enabled
+    },
+    check(credentials: CallCredentials | undefined, reads: readonly KeyRange[], writes: readonly KeyRange[]): void {
+      const info = store.authInfo(credentials)
+      if (info === undefined) return
+      for (const [key, end] of reads) if (!store.canRead(info.user, key, end)) throw new EtcdError('ETCD_PERMISSION_DENIED')
+      for (const [key, end] of writes) if (!store.canWrite(info.user, key, end)) throw new EtcdError('ETCD_PERMISSION_DENIED')
+    },
+  }
+}
+
+/** RAW: etcd 3.4 answers the admin-only Maintenance calls with the auth package's own errors, as code Unknown. */
+const RAW: Partial<Record<EtcdErrorCode, EtcdErrorCode>> = {
+  ETCD_USER_EMPTY: 'ETCD_MAINTENANCE_USER_EMPTY',
+  ETCD_PERMISSION_DENIED: 'ETCD_MAINTENANCE_PERMISSION_DENIED',
+  ETCD_INVALID_AUTH_TOKEN: 'ETCD_MAINTENANCE_INVALID_TOKEN',
+}
+
+/** maintenanceAdmin checks a Hash, HashKV, Defragment or Snapshot call: the root role, once auth is on. */
+export function maintenanceAdmin(store: AuthStore): (credentials: CallCredentials | undefined) => void {
+  return (credentials) => {
+    if (!store.enabled && credentials?.token === undefined) return
+    try {
+      store.checkAdmin(credentials)
+    } catch (err) {
+      const raw = err instanceof EtcdError ? RAW[err.code] : undefined
+      throw raw === undefined ? err : new EtcdError(raw)
+    }
+  }
+}
