@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ManualClock, open } from '../../src/index.ts'
-import type { Harness } from './harness.ts'
+import { engineTarget, type Harness } from './harness.ts'
 import { registerAll } from './suite.ts'
 
 /** The disk engine (LevelDB, 'os' durability) runs the whole conformance suite, each test in a new directory. */
@@ -13,12 +13,9 @@ const disk: Harness = {
     const clock = new ManualClock()
     const engine = await open({ dir, durability: 'os', clock })
     const close = engine.close.bind(engine)
-    return Object.assign(engine, {
-      clock,
-      close: async () => {
-        await close()
-        rmSync(dir, { recursive: true, force: true })
-      },
+    return engineTarget(engine, clock, async () => {
+      await close()
+      rmSync(dir, { recursive: true, force: true })
     })
   },
   supports: { engineOnly: true, manualClock: true },

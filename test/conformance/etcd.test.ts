@@ -22,10 +22,17 @@ if (binary === undefined) {
       const server = await pool.take()
       const remote = await connect({ endpoints: [server.endpoint] })
       const closeRemote = remote.close.bind(remote)
-    return Object.assign(remote, {
+      const others: { close(): Promise<void> }[] = []
+      return Object.assign(remote, {
         close: async () => {
+          for (const o of others) await o.close()
           await closeRemote()
           await server.stop()
+        },
+        signIn: async (user: string, password: string) => {
+          const other = await connect({ endpoints: [server.endpoint], user, password })
+          others.push(other)
+          return other
         },
       })
     },

@@ -18,11 +18,18 @@ const grpc: Harness = {
     // The test's clock drives the server, and the client's keepAlive() renewals too.
     const remote = await connect({ endpoints: [server.endpoint], clock })
     const closeRemote = remote.close.bind(remote)
+    const others: { close(): Promise<void> }[] = []
     return Object.assign(remote, {
       clock,
       close: async () => {
+        for (const o of others) await o.close()
         await closeRemote()
         await server.close()
+      },
+      signIn: async (user: string, password: string) => {
+        const other = await connect({ endpoints: [server.endpoint], clock, user, password })
+        others.push(other)
+        return other
       },
     })
   },

@@ -1,4 +1,5 @@
-import type { Client } from '../../src/api/client.ts'
+import { Client } from '../../src/api/client.ts'
+import type { Engine } from '../../src/api/engine.ts'
 import type { ManualClock } from '../../src/index.ts'
 
 /**
@@ -21,6 +22,11 @@ export interface Target extends Client {
   close(): Promise<void>
   /** clock moves the target's time, where the harness supports `manualClock`. */
   readonly clock?: ManualClock
+  /**
+   * signIn opens another client of the same target, signed in as `user` (etcd clients' --user): the auth tests act
+   * as several users at once. close() closes these clients too.
+   */
+  signIn(user: string, password: string): Promise<Client>
 }
 
 export interface Supports {
@@ -33,4 +39,13 @@ export interface Supports {
 /** lacks tells vitest's `test.skipIf` whether a harness lacks a capability. */
 export function lacks(harness: Harness, capability: keyof Supports): boolean {
   return !harness.supports[capability]
+}
+
+/** engineTarget makes an in-process engine a Target: signed-in clients share its services. */
+export function engineTarget(engine: Engine, clock: ManualClock | undefined, close: () => Promise<void>): Target {
+  return Object.assign(engine, {
+    ...(clock === undefined ? {} : { clock }),
+    close,
+    signIn: async (user: string, password: string) => new Client(engine.services, clock, { user, password }),
+  })
 }

@@ -19,11 +19,18 @@ const json: Harness = {
     const server = await serve({ port: 0, clock })
     const services = jsonServices(`http://${server.endpoint}`)
     const client = new Client(services, clock)
+    const others: { close(): void }[] = []
     return Object.assign(client, {
       clock,
       close: async () => {
+        for (const o of others) o.close()
         services.close()
         await server.close()
+      },
+      signIn: async (user: string, password: string) => {
+        const other = jsonServices(`http://${server.endpoint}`)
+        others.push(other)
+        return new Client(other, clock, { user, password })
       },
     })
   },

@@ -1,12 +1,13 @@
 import { ManualClock, open } from '../../src/index.ts'
-import type { Harness } from './harness.ts'
+import { engineTarget, type Harness } from './harness.ts'
 import { registerAll } from './suite.ts'
 
 const memory: Harness = {
   name: 'memory',
   open: async () => {
     const clock = new ManualClock()
-    return Object.assign(await open({ clock }), { clock })
+    const engine = await open({ clock })
+    return engineTarget(engine, clock, engine.close.bind(engine))
   },
   supports: { engineOnly: true, manualClock: true },
 }

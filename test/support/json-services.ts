@@ -9,6 +9,7 @@ import { RemoteStream, servicesOver, type RemoteServices, type Transport } from 
 import { fromGrpcStatus } from '../../src/server/status.ts'
 import type { MessageType, MethodInfo, WireMessage } from '../../src/server/wire.ts'
 import type { BidiStream } from '../../src/messages/stream.ts'
+import type { CallCredentials } from '../../src/messages/auth.ts'
 
 /**
  * jsonServices: the services level over etcd's JSON gateway, with Node's fetch for unary calls and a chunked
@@ -30,19 +31,20 @@ class JsonTransport implements Transport {
     this.#base = base.replace(/\/$/, '')
   }
 
-  async unary<Req, Res>(m: MethodInfo, req: Codec<Req>, res: Codec<Res>, request: Req): Promise<Res> {
+  async unary<Req, Res>(m: MethodInfo, req: Codec<Req>, res: Codec<Res>, request: Req, credentials?: CallCredentials): Promise<Res> {
     if (this.#closed) throw new EtcdError('ETCD_STOPPED')
     const body = encodeJson(m.request, req.toWire(request))
-    const response = await fetch(this.#base + m.httpPaths[0]!, { method: 'POST', body })
+    const headers: Record<string, string> = credentials?.token === undefined ? {} : { Authorization: credentials.token }
+    const response = await fetch(this.#base + m.httpPaths[0]!, { method: 'POST', body, headers })
     const text = await response.text()
     const parsed = parseValue(text)?.value
     if (response.status !== 200) throw errorOf(parsed, response.status, text)
     return res.fromWire(wireOf(m.response, parsed ?? null))
   }
 
-  stream<Req, Res>(m: MethodInfo, req: Codec<Req>, res: Codec<Res>): BidiStream<Req, Res> {
+  stream<Req, Res>(m: MethodInfo, req: Codec<Req>, res: Codec<Res>, credentials?: CallCredentials): BidiStream<Req, Res> {
     if (this.#closed) throw new EtcdError('ETCD_STOPPED')
-    const call = new HttpStreamCall(new URL(this.#base + m.httpPaths[0]!), m, this.#agent)
+    const call = new HttpStreamCall(new URL(this.#base + m.httpPaths[0]!), m, this.#agent, credentials)
     const s = new RemoteStream(call, req, res, () => this.#streams.delete(s))
     this.#streams.add(s)
     return s
@@ -81,11 +83,13 @@ class HttpStreamCall extends EventEmitter {
   #buffer = ''
   #done = false
 
-  constructor(url: URL, m: MethodInfo, agent: Agent) {
+  constructor(url: URL, m: MethodInfo, agent: Agent, credentials: CallCredentials | undefined) {
     super()
     this.#type = m.response
     this.#requestType = m.request
-    this.#req = httpRequest(url, { method: 'POST', agent, headers: { 'Transfer-Encoding': 'chunked' } })
+    const headers: Record<string, string> = { 'Transfer-Encoding': 'chunked' }
+    if (credentials?.token !== undefined) headers.Authorization = credentials.token
+    this.#req = httpRequest(url, { method: 'POST', agent, headers })
     this.#req.flushHeaders()
     this.#req.on('response', (response) => {
       response.setEncoding('utf8')
