@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { benchDisk } from './disk.ts'
 import { benchLease } from './lease.ts'
 import { benchMemory } from './memory.ts'
+import { benchAuth } from './auth.ts'
 import { benchPut } from './put.ts'
 import { benchRead } from './read.ts'
 import { benchWatch } from './watch.ts'
@@ -27,6 +28,7 @@ const cases: { name: string; also: string[]; run: Bench | undefined }[] = [
   { name: 'lease', also: ['expiry'], run: benchLease },
   { name: 'disk', also: ['reopen', 'fsync'], run: benchDisk },
   { name: 'memory', also: [], run: benchMemory },
+  { name: 'auth', also: ['permissions'], run: benchAuth },
   // Served: bench/server.ts, written with the gRPC server (the etcd3 client against `etcdlite serve` and against real
   // etcd). Loaded when the file is there; without it this slot stays empty and the served-put target reads "not measured".
   { name: 'server', also: ['served', 'grpc'], run: await serverBench() },
