@@ -5,10 +5,9 @@ import type { AuthStore } from './auth-store.ts'
 
 /** kvAccess is the KV, lease and watch permission check over an AuthStore. */
 export function kvAccess(store: AuthStore): KvAccess {
-  return {
-    get enabled() {
-      return store.enabled
-    },
+  // A plain field, kept in step with the store: the KV hot path reads it on every request.
+  const access = {
+    enabled: store.enabled,
     check(credentials: CallCredentials | undefined, reads: readonly KeyRange[], writes: readonly KeyRange[]): void {
       const info = store.authInfo(credentials)
       if (info === undefined) return
@@ -16,6 +15,8 @@ export function kvAccess(store: AuthStore): KvAccess {
       for (const [key, end] of writes) if (!store.canWrite(info.user, key, end)) throw new EtcdError('ETCD_PERMISSION_DENIED')
     },
   }
+  store.onSwitch((enabled) => (access.enabled = enabled))
+  return access
 }
 
 /** RAW: etcd 3.4 answers the admin-only Maintenance calls with the auth package's own errors, as code Unknown. */

@@ -69,6 +69,7 @@ export class AuthStore {
   readonly #permissions = new Map<string, RangePermissions>()
   readonly #tokens: SimpleTokens
   readonly #persist: (state: StoredAuth) => void
+  readonly #switchListeners: ((enabled: boolean) => void)[] = []
 
   constructor(tokens: SimpleTokens, persist: (state: StoredAuth) => void = () => {}) {
     this.#tokens = tokens
@@ -79,13 +80,23 @@ export class AuthStore {
     return this.#enabled
   }
 
+  /** onSwitch hears auth being turned on or off (also by restore), so hot paths can keep a plain flag. */
+  onSwitch(listener: (enabled: boolean) => void): void {
+    this.#switchListeners.push(listener)
+  }
+
+  #setEnabled(enabled: boolean): void {
+    this.#enabled = enabled
+    for (const listener of this.#switchListeners) listener(enabled)
+  }
+
   get revision(): number {
     return this.#revision
   }
 
   /** restore loads a persisted state (at open; no persistence happens). */
   restore(state: StoredAuth): void {
-    this.#enabled = state.enabled
+    this.#setEnabled(state.enabled)
     this.#revision = state.revision
     this.#users.clear()
     this.#roles.clear()
@@ -175,13 +186,13 @@ export class AuthStore {
     const root = this.#users.get(ROOT)
     if (root === undefined) throw new EtcdError('ETCD_ROOT_USER_MISSING')
     if (!root.roles.includes(ROOT)) throw new EtcdError('ETCD_ROOT_ROLE_MISSING')
-    this.#enabled = true
+    this.#setEnabled(true)
     this.#changed()
   }
 
   authDisable(): void {
     if (!this.#enabled) return
-    this.#enabled = false
+    this.#setEnabled(false)
     this.#tokens.clear()
     this.#changed()
   }
