@@ -21,7 +21,7 @@ import { WatchService } from '../watch/watch-service.ts'
 import { Client } from './client.ts'
 import { AuthService } from '../auth/auth-service.ts'
 import { AuthStore, type StoredAuth } from '../auth/auth-store.ts'
-import { kvAccess, maintenanceAdmin } from '../auth/auth-access.ts'
+import { kvAccess, maintenanceAdmin, maintenanceToken } from '../auth/auth-access.ts'
 import { DEFAULT_TOKEN_TTL_SECONDS, SimpleTokens } from '../auth/simple-tokens.ts'
 import type { CallCredentials } from '../messages/auth.ts'
 import type { Login } from './login.ts'
@@ -314,6 +314,7 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
     assertOpen,
     member,
     checkAdmin: checkMaintenanceAdmin,
+    checkToken: maintenanceToken(authStore),
   })
   const auth = new AuthService({ store: authStore, tokens, header: () => header(store.rev), assertOpen, durable })
   const services = { kv, lease, watch, maintenance, cluster: maintenance, auth }

@@ -14,9 +14,15 @@ export function kvAccess(store: AuthStore): KvAccess {
       for (const [key, end] of reads) if (!store.canRead(info.user, key, end)) throw new EtcdError('ETCD_PERMISSION_DENIED')
       for (const [key, end] of writes) if (!store.canWrite(info.user, key, end)) throw new EtcdError('ETCD_PERMISSION_DENIED')
     },
+    checkToken: (credentials: CallCredentials | undefined) => checkToken(store, credentials),
   }
   store.onSwitch((enabled) => (access.enabled = enabled))
   return access
+}
+
+/** checkToken refuses an invalid token (any token while auth is off), as etcd does on calls it checks no permission on. */
+function checkToken(store: AuthStore, credentials: CallCredentials | undefined): void {
+  if (credentials?.token !== undefined) store.authInfo(credentials)
 }
 
 /** RAW: etcd 3.4 answers the admin-only Maintenance calls with the auth package's own errors, as code Unknown. */
@@ -30,11 +36,20 @@ const RAW: Partial<Record<EtcdErrorCode, EtcdErrorCode>> = {
 export function maintenanceAdmin(store: AuthStore): (credentials: CallCredentials | undefined) => void {
   return (credentials) => {
     if (!store.enabled && credentials?.token === undefined) return
-    try {
-      store.checkAdmin(credentials)
-    } catch (err) {
-      const raw = err instanceof EtcdError ? RAW[err.code] : undefined
-      throw raw === undefined ? err : new EtcdError(raw)
-    }
+    raw(() => store.checkAdmin(credentials))
+  }
+}
+
+/** maintenanceToken checks the token of an Alarm call, which needs no permission (etcd answers in raw errors). */
+export function maintenanceToken(store: AuthStore): (credentials: CallCredentials | undefined) => void {
+  return (credentials) => raw(() => checkToken(store, credentials))
+}
+
+function raw(check: () => void): void {
+  try {
+    check()
+  } catch (err) {
+    const code = err instanceof EtcdError ? RAW[err.code] : undefined
+    throw code === undefined ? err : new EtcdError(code)
   }
 }

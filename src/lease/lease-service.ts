@@ -47,8 +47,9 @@ export class LeaseService implements Lease {
     })
   }
 
-  async leaseGrant(request: LeaseGrantRequest): Promise<LeaseGrantResponse> {
+  async leaseGrant(request: LeaseGrantRequest, credentials?: CallCredentials): Promise<LeaseGrantResponse> {
     this.#ctx.assertOpen()
+    if (credentials !== undefined) this.#ctx.access?.checkToken(credentials)
     assertObject(request, 'lease grant request')
     const lease = this.#ctx.lessor.grant(leaseId(request.id, 'id'), int(request.ttl, 'ttl'))
     const header = this.#ctx.header()
@@ -62,7 +63,9 @@ export class LeaseService implements Lease {
     const id = leaseId(request.id, 'id')
     const access = this.#ctx.access
     if (access !== undefined && (credentials !== undefined || access.enabled)) {
-      // As in etcd: a missing lease is NOT_FOUND whoever asks, and a lease without keys needs no permission.
+      // As in etcd: a token given must be valid; then a missing lease is NOT_FOUND whoever asks, and a lease without
+      // keys needs no permission.
+      access.checkToken(credentials)
       const lease = this.#ctx.lessor.get(id)
       if (lease === undefined) throw new EtcdError('ETCD_LEASE_NOT_FOUND')
       if (lease.keys.size > 0) access.check(credentials, [], [...lease.keys].map((key) => [key, ''] as const))

@@ -32,6 +32,8 @@ export interface MaintenanceContext {
   member(): Member
   /** checkAdmin, once auth is on, throws unless the caller holds the root role (hash, hashKV, defragment). */
   checkAdmin?(credentials: CallCredentials | undefined): void
+  /** checkToken refuses an invalid token on Alarm, which needs no permission. */
+  checkToken?(credentials: CallCredentials | undefined): void
 }
 
 /**
@@ -64,8 +66,9 @@ export class MaintenanceService implements Maintenance, Cluster {
     }
   }
 
-  async alarm(request: AlarmRequest): Promise<AlarmResponse> {
+  async alarm(request: AlarmRequest, credentials?: CallCredentials): Promise<AlarmResponse> {
     this.#ctx.assertOpen()
+    this.#ctx.checkToken?.(credentials)
     if (typeof request !== 'object' || request === null) throw new TypeError('alarm request must be an object')
     return { header: this.#ctx.header(this.#ctx.store.rev), alarms: [] }
   }

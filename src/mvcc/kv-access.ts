@@ -16,6 +16,11 @@ export interface KvAccess {
    * token, as etcd does.
    */
   check(credentials: CallCredentials | undefined, reads: readonly KeyRange[], writes: readonly KeyRange[]): void
+  /**
+   * checkToken refuses a token that is not valid (any token while auth is off), for the calls etcd checks no
+   * permission on but still reads the token of (compaction, lease grant and revoke).
+   */
+  checkToken(credentials: CallCredentials | undefined): void
 }
 
 /** KeyRange is [key, end). */
@@ -26,9 +31,10 @@ export type LeaseKeys = (lease: bigint) => Iterable<Bin>
 
 /**
  * opNeeds collects what an operation reads and writes: a range reads its range; a put writes its key, and reads it
- * too when it returns or keeps the previous value (prevKv, ignoreValue, ignoreLease); a delete writes its range and
- * reads it with prevKv; a txn reads its compares' keys and needs everything both branches would do, nested txns
- * included, whichever branch runs.
+ * too when it returns the previous value (prevKv); a delete writes its range and reads it with prevKv; a txn reads
+ * its compares' keys and needs everything both branches would do, nested txns included, whichever branch runs. As in
+ * etcd, a one-shot put with a lease also needs write permission over the keys that lease holds (`leaseKeys`; a put
+ * inside a txn is not checked for them).
  */
 export function opNeeds(op: Op, reads: KeyRange[], writes: KeyRange[], leaseKeys: LeaseKeys | undefined): void {
   switch (op.kind) {
@@ -37,7 +43,7 @@ export function opNeeds(op: Op, reads: KeyRange[], writes: KeyRange[], leaseKeys
       return
     case 'put':
       writes.push([op.key, ''])
-      if (op.prevKv || op.ignoreValue || op.ignoreLease) reads.push([op.key, ''])
+      if (op.prevKv) reads.push([op.key, ''])
       if (op.lease !== 0n && leaseKeys !== undefined) for (const key of leaseKeys(op.lease)) writes.push([key, ''])
       return
     case 'delete':
@@ -49,8 +55,8 @@ export function opNeeds(op: Op, reads: KeyRange[], writes: KeyRange[], leaseKeys
   }
 }
 
-function txnNeeds(op: TxnOp, reads: KeyRange[], writes: KeyRange[], leaseKeys: LeaseKeys | undefined): void {
+function txnNeeds(op: TxnOp, reads: KeyRange[], writes: KeyRange[], _leaseKeys: LeaseKeys | undefined): void {
   for (const c of op.compares) reads.push([c.key, c.end])
-  for (const o of op.success) opNeeds(o, reads, writes, leaseKeys)
-  for (const o of op.failure) opNeeds(o, reads, writes, leaseKeys)
+  for (const o of op.success) opNeeds(o, reads, writes, undefined)
+  for (const o of op.failure) opNeeds(o, reads, writes, undefined)
 }

@@ -157,10 +157,11 @@ export class KvService implements KV {
     }
   }
 
-  /** compact needs no permission, as in etcd 3.4. */
-  async compact(request: CompactionRequest, _credentials?: CallCredentials): Promise<CompactionResponse> {
+  /** compact needs no permission, as in etcd 3.4 (a token given must still be valid). */
+  async compact(request: CompactionRequest, credentials?: CallCredentials): Promise<CompactionResponse> {
     const ctx = this.#ctx
     ctx.assertOpen()
+    if (credentials !== undefined) ctx.access?.checkToken(credentials)
     if (typeof request !== 'object' || request === null) throw new TypeError('compaction request must be an object')
     const revision = int(request.revision, 'revision')
     const done = ctx.store.compact(revision)

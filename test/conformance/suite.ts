@@ -1,4 +1,5 @@
 import type { Harness } from './harness.ts'
+import { registerAuth } from './auth.ts'
 import { registerCompact } from './compact.ts'
 import { registerDelete } from './delete.ts'
 import { registerLease } from './lease.ts'
@@ -19,4 +20,5 @@ export function registerAll(h: Harness): void {
   registerCompact(h)
   registerLease(h)
   registerWatch(h)
+  registerAuth(h)
 }
