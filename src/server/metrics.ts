@@ -132,6 +132,9 @@ export class ServerMetrics {
     counter('etcd_debugging_lease_revoked_total', 'The total number of revoked leases.', () => stats().leasesRevoked)
     counter('etcd_debugging_lease_renewed_total', 'The number of renewed leases seen by the leader.', () => stats().leasesRenewed)
     counter('etcd_debugging_server_lease_expired_total', 'The total number of expired leases.', () => stats().leasesExpired)
+    gauge('etcd_debugging_auth_revision', 'The current revision of auth store.', async () =>
+      engine.closed ? 0 : (await engine.services.auth.authStatus({})).authRevision,
+    )
 
     const calls = [...this.#calls.values()]
     const callCounter = (name: string, help: string, read: (c: MethodCounts) => number) =>

@@ -180,6 +180,7 @@ describe('/health, /version and /metrics', () => {
     expect(value('grpc_server_handled_total{grpc_code="OutOfRange",grpc_method="Range",grpc_service="etcdserverpb.KV",grpc_type="unary"}')).toBe(1)
     expect(value('grpc_server_started_total{grpc_method="Watch",grpc_service="etcdserverpb.Watch",grpc_type="bidi_stream"}')).toBeGreaterThanOrEqual(0)
     expect(value('etcd_server_version{server_version="3.4.23"}')).toBe(1)
+    expect(value('etcd_debugging_auth_revision')).toBe(0)
     expect(text).toMatch(/^process_cpu_user_seconds_total \d/m)
     expect(text).toMatch(/^nodejs_heap_size_used_bytes \d/m)
     await watch.return?.()
