@@ -1,3 +1,5 @@
+import { DEFAULT_TOKEN_TTL_SECONDS } from '../auth/simple-tokens.ts'
+
 /**
  * Flags of `etcdlite serve`: etcd's own flag names and ETCD_* environment variables for everything that applies to
  * a single member, so that a script which starts etcd can start etcdlite. Parsing follows Go's flag package, as
@@ -21,6 +23,8 @@ export interface ServeConfig {
   maxRequestBytes: number | undefined
   durability: 'fsync' | 'os' | undefined
   autoCompaction: { mode: 'periodic'; retentionMs: number } | { mode: 'revision'; retention: number } | undefined
+  /** authTokenTtl: seconds a simple token lives unused (--auth-token-ttl; etcd reads 0 as its default, 300). */
+  authTokenTtl: number
 }
 
 /** UsageError is a command line etcdlite cannot run with; the message says why. */
@@ -53,6 +57,8 @@ export const flags: Record<string, FlagSpec> = {
   'max-request-bytes': { kind: 'uint', default: '1572864', help: 'maximum client request size in bytes the server will accept' },
   'auto-compaction-mode': { kind: 'string', default: 'periodic', help: "interpret 'auto-compaction-retention' as 'periodic' (a duration) or 'revision' (a count)" },
   'auto-compaction-retention': { kind: 'string', default: '0', help: 'auto compaction retention: a duration (1h, 30m; a bare number is hours) or a revision count; 0 disables' },
+  'auth-token': { kind: 'string', default: 'simple', help: "v3 auth token type: only 'simple' (etcdlite has no 'jwt' tokens); options after it (simple,key=value) are accepted and ignored, as etcd ignores them" },
+  'auth-token-ttl': { kind: 'string', default: '300', help: 'seconds a simple auth token lives unused (every use starts it again); 0 means the default' },
   durability: { kind: 'string', default: 'fsync', help: "etcdlite: 'fsync' (a write survives power loss) or 'os' (it survives a crash of the process)" },
   'in-memory': { kind: 'bool', default: 'false', help: 'etcdlite: keep the store in memory, ignoring --data-dir' },
 }
@@ -182,7 +188,9 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     maxRequestBytes: uint(raw('max-request-bytes')!, 'max-request-bytes'),
     durability: inMemory ? undefined : durability,
     autoCompaction: autoCompaction(mode, retention),
+    authTokenTtl: authTokenTtl(raw('auth-token-ttl')!),
   }
+  authToken(raw('auth-token')!)
   if (config.dataDir === '') throw new UsageError('--data-dir must not be empty (use --in-memory to keep no data)')
   if (config.clientCertAuth && config.trustedCaFile === undefined) {
     throw new UsageError('--client-cert-auth needs --trusted-ca-file')
@@ -232,6 +240,33 @@ function autoCompaction(mode: string, retention: string): ServeConfig['autoCompa
   const ms = /^\d+$/.test(retention) ? Number(retention) * 3_600_000 : duration(retention)
   if (ms === undefined) throw new UsageError(`--auto-compaction-retention: ${JSON.stringify(retention)} is not a duration (like 1h or 30m) or a number of hours`)
   return ms === 0 ? undefined : { mode, retentionMs: ms }
+}
+
+/**
+ * authToken checks --auth-token as etcd 3.4 does (auth.NewTokenProvider): a type, then comma-separated `key=value`
+ * options, no key twice. etcdlite has only etcd's default, simple tokens, whose options etcd ignores; 'jwt' and ''
+ * (etcd's "no tokens") are refused.
+ */
+function authToken(value: string): void {
+  const [type, ...options] = value.split(',')
+  if (type === 'jwt') throw new UsageError("--auth-token: etcdlite has no JWT tokens; it issues etcd's default simple tokens (--auth-token=simple)")
+  if (type === '') throw new UsageError("--auth-token: an empty token type (no tokens, client certificates only) is not supported; use 'simple'")
+  if (type !== 'simple') throw new UsageError(`--auth-token: unknown token type ${JSON.stringify(type)}; etcdlite supports 'simple'`)
+  const seen = new Set<string>()
+  for (const option of options) {
+    const pair = option.split('=')
+    if (pair.length !== 2) throw new UsageError(`--auth-token: invalid token option ${JSON.stringify(option)} in ${JSON.stringify(value)} (options are key=value)`)
+    if (seen.has(pair[0]!)) throw new UsageError(`--auth-token: option ${JSON.stringify(pair[0])} is given twice in ${JSON.stringify(value)}`)
+    seen.add(pair[0]!)
+  }
+}
+
+/** authTokenTtl reads --auth-token-ttl, a count of seconds; etcd takes 0 as its default. */
+function authTokenTtl(v: string): number {
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v) * 1000)) {
+    throw new UsageError(`invalid value ${JSON.stringify(v)} for -auth-token-ttl: a whole number of seconds`)
+  }
+  return Number(v) === 0 ? DEFAULT_TOKEN_TTL_SECONDS : Number(v)
 }
 
 const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }

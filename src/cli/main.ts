@@ -98,6 +98,7 @@ async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv, out: Ou
       durability: config.durability,
       maxTxnOps: config.maxTxnOps,
       maxRequestBytes: config.maxRequestBytes,
+      authTokenTtl: config.authTokenTtl,
     })
   } catch (err) {
     const why = isEtcdError(err, 'ETCD_DATA_DIR_LOCKED') ? 'it is in use by another etcdlite' : (err as Error).message

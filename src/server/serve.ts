@@ -81,8 +81,8 @@ export interface Listener {
 }
 
 /**
- * serve serves an engine over etcd's v3 gRPC API (KV, Watch, Lease, Maintenance, Cluster; Auth and the rest answer
- * UNIMPLEMENTED), so etcdctl, the etcd3 npm client and Go's clientv3 work against it unchanged. The same port
+ * serve serves an engine over etcd's v3 gRPC API (KV, Watch, Lease, Maintenance, Cluster, Auth; membership changes
+ * and leader moves answer UNIMPLEMENTED), so etcdctl, the etcd3 npm client and Go's clientv3 work against it unchanged. The same port
  * answers HTTP/1.1 as etcd's does: the JSON gateway (`POST /v3/kv/range`, ...), `/health`, `/version` and
  * `/metrics`.
  *
@@ -139,7 +139,13 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
 
   // One port, both faces: the front door hands HTTP/2 to grpc-js and HTTP/1.1 to the gateway's server.
   const grpcConnections = server.createConnectionInjector(ServerCredentials.createInsecure())
-  const http = createHttpFace({ handlers, maxRequestBytes, engine, metrics })
+  const http = createHttpFace({
+    handlers,
+    maxRequestBytes,
+    engine,
+    metrics,
+    authEnabled: async () => (await engine.services.auth.authStatus({})).enabled,
+  })
   const handoff = {
     grpc: (socket: import('node:stream').Duplex) => grpcConnections.injectConnection(socket),
     http: (socket: import('node:stream').Duplex) => http.server.emit('connection', socket),

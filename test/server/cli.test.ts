@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, test } from 'vitest'
 import { duration, parseServeArgs, UsageError } from '../../src/cli/flags.ts'
+import { main } from '../../src/cli/main.ts'
 import { Client } from '../../src/api/client.ts'
 import { remoteServices } from '../../src/server/remote-services.ts'
 import { etcdctl, etcdctlMissing, Lines } from './helpers.ts'
@@ -29,6 +30,7 @@ describe('flags', () => {
       maxRequestBytes: 1_572_864,
       durability: 'fsync',
       autoCompaction: undefined,
+      authTokenTtl: 300,
     })
   })
 
@@ -93,6 +95,31 @@ describe('flags', () => {
     expect(() => parse(['--cert-file=c'])).toThrow('--cert-file and --key-file go together')
     expect(() => parse(['--listen-client-urls=https://127.0.0.1:1'])).toThrow('needs --cert-file')
     expect(() => parse(['--listen-client-urls=127.0.0.1:2379'])).toThrow('is not an http(s)://host:port URL')
+  })
+
+  test("--auth-token: etcd's simple tokens only; --auth-token-ttl in seconds, 0 meaning etcd's default", () => {
+    expect(parse(['--auth-token=simple', '--auth-token-ttl', '5']).config.authTokenTtl).toBe(5)
+    expect(parse(['--auth-token-ttl=0']).config.authTokenTtl).toBe(300)
+    // etcd accepts options after the type (key=value, each once) and ignores them for simple tokens.
+    expect(parse(['--auth-token=simple,ttl=5m']).config.authTokenTtl).toBe(300)
+    const fromEnv = parse(['--auth-token-ttl=9'], { ETCD_AUTH_TOKEN: 'simple', ETCD_AUTH_TOKEN_TTL: '7' })
+    expect(fromEnv.config.authTokenTtl).toBe(9)
+    expect(fromEnv.shadowed).toEqual(['ETCD_AUTH_TOKEN_TTL'])
+    expect(parse([], { ETCD_AUTH_TOKEN_TTL: '7' }).config.authTokenTtl).toBe(7)
+
+    const jwt = 'etcdlite has no JWT tokens'
+    expect(() => parse(['--auth-token=jwt,pub-key=app.rsa.pub,priv-key=app.rsa,sign-method=RS512,ttl=10m'])).toThrow(jwt)
+    expect(() => parse(['--auth-token', 'jwt'])).toThrow(jwt)
+    expect(() => parse([], { ETCD_AUTH_TOKEN: 'jwt,sign-method=RS256' })).toThrow(jwt)
+    expect(() => parse(['--auth-token=bogus'])).toThrow('--auth-token: unknown token type "bogus"')
+    expect(() => parse(['--auth-token=SIMPLE'])).toThrow('unknown token type')
+    expect(() => parse(['--auth-token='])).toThrow('an empty token type')
+    expect(() => parse(['--auth-token=simple,foo'])).toThrow('--auth-token: invalid token option "foo"')
+    expect(() => parse(['--auth-token=simple,a=1=2'])).toThrow('invalid token option')
+    expect(() => parse(['--auth-token=simple,a=1,a=2'])).toThrow('option "a" is given twice')
+    for (const bad of ['-1', '1.5', '5s', 'abc', '']) {
+      expect(() => parse([`--auth-token-ttl=${bad}`])).toThrow(new UsageError(`invalid value ${JSON.stringify(bad)} for -auth-token-ttl: a whole number of seconds`))
+    }
   })
 
   test('--in-memory keeps no data directory', () => {
@@ -249,6 +276,30 @@ describe('etcdlite serve', () => {
     expect(await help.exited).toBe(0)
     expect(await help.lines.next()).toBe('Usage: etcdlite serve [flags]')
   }, 40_000)
+
+  test('--auth-token-ttl reaches the engine: an unused token ends after that many seconds; --auth-token=jwt is refused', async () => {
+    const lines: string[] = []
+    const out = { log: (l: string) => lines.push(l), error: (l: string) => lines.push(l) }
+    expect(await main(['serve', '--in-memory', '--auth-token=jwt,sign-method=RS256'], {}, out)).toBe(2)
+    expect(lines.join('\n')).toMatch(/^etcdlite: --auth-token: etcdlite has no JWT tokens; .*\n\nUsage: etcdlite serve \[flags\]/)
+
+    const port = await freePort()
+    const running = await main(['serve', '--in-memory', `--listen-client-urls=http://127.0.0.1:${port}`, '--auth-token=simple', '--auth-token-ttl=1'], {}, out)
+    if (typeof running === 'number') throw new Error(`serve exited ${running}: ${lines.join('\n')}`)
+    const services = remoteServices(`127.0.0.1:${port}`)
+    try {
+      await services.auth.userAdd({ name: 'root', password: 'pw' })
+      await services.auth.userGrantRole({ user: 'root', role: 'root' })
+      await services.auth.authEnable({})
+      const { token } = await services.auth.authenticate({ name: 'root', password: 'pw' })
+      await services.kv.put({ key: 'k', value: 'v' }, { token })
+      await new Promise((r) => setTimeout(r, 1_100))
+      await expect(services.kv.range({ key: 'k' }, { token })).rejects.toMatchObject({ code: 'ETCD_INVALID_AUTH_TOKEN' })
+    } finally {
+      services.close()
+      await running.stop()
+    }
+  })
 
   test.skipIf(etcdctlMissing !== undefined)('etcdctl works against it', async () => {
     const port = await freePort()

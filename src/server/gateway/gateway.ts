@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { TLSSocket } from 'node:tls'
 import { StringDecoder } from 'node:string_decoder'
 import { status as Status, type UntypedServiceImplementation } from '@grpc/grpc-js'
 import type { GrpcStatus } from '../status.ts'
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   readonly handlers: ReadonlyMap<ServiceName, UntypedServiceImplementation>
   /** maxRequestBytes is the engine's request limit; a message above it plus 512 KiB is refused, as gRPC refuses it. */
   readonly maxRequestBytes: number
+  /** authEnabled tells whether auth is on (a client certificate is then refused on the gateway, as etcd does). */
+  readonly authEnabled?: () => Promise<boolean>
 }
 
 /** Route is one gateway path: the RPC behind it. */
@@ -81,15 +84,49 @@ export function createGateway(options: GatewayOptions): (req: IncomingMessage, r
       return true
     }
     const handler = options.handlers.get(route.service)?.[route.method.name] as ((...args: unknown[]) => void) | undefined
-    if (handler === undefined) {
-      drain(req)
-      sendError(res, { code: Status.UNIMPLEMENTED, details: `unknown method ${route.method.name} for service ${route.service}` })
+    // etcd's gateway cannot pass a client certificate's name on; with auth on it refuses such a client outright.
+    if (options.authEnabled !== undefined && peerCommonName(req) !== undefined) {
+      options.authEnabled().then(
+        (enabled) => {
+          if (enabled) {
+            drain(req)
+            plainError(res, 400, 'CommonName of client sending a request against gateway will be ignored and not used as expected')
+          } else dispatch(req, res, route.method, handler, maxMessageBytes, maxBodyBytes)
+        },
+        () => res.destroy(),
+      )
       return true
     }
-    if (route.method.requestStream) serveStream(req, res, route.method, handler, maxMessageBytes, maxBodyBytes)
-    else serveSingle(req, res, route.method, handler, maxMessageBytes, maxBodyBytes)
+    dispatch(req, res, route.method, handler, maxMessageBytes, maxBodyBytes)
     return true
   }
+}
+
+/** dispatch runs a gateway call: unary or server stream with one request, or a bidirectional stream. */
+function dispatch(
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: MethodInfo,
+  handler: ((...args: unknown[]) => void) | undefined,
+  maxMessageBytes: number,
+  maxBodyBytes: number,
+): void {
+  if (handler === undefined) {
+    drain(req)
+    sendError(res, { code: Status.UNIMPLEMENTED, details: `unknown method ${method.name}` })
+    return
+  }
+  if (method.requestStream) serveStream(req, res, method, handler, maxMessageBytes, maxBodyBytes)
+  else serveSingle(req, res, method, handler, maxMessageBytes, maxBodyBytes)
+}
+
+/** peerCommonName is the common name of a verified client certificate on the request's connection. */
+function peerCommonName(req: IncomingMessage): string | undefined {
+  const socket = req.socket as TLSSocket
+  if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return undefined
+  const cn = socket.getPeerCertificate().subject?.CN
+  const name = Array.isArray(cn) ? cn[0] : cn
+  return name === undefined || name === '' ? undefined : name
 }
 
 /** serveSingle answers an RPC that takes one request: unary calls and server streams (Snapshot). */
