@@ -44,6 +44,10 @@ export class AuthClient {
     return this.service.authDisable({})
   }
 
+  /**
+   * authStatus tells whether auth is on (etcd 3.5's AuthStatus). Over the wire, an etcd 3.4 server, and etcdlite's,
+   * which follows 3.4, answer it UNIMPLEMENTED; in process it always answers.
+   */
   authStatus(): Promise<AuthStatusResponse> {
     return this.service.authStatus({})
   }
