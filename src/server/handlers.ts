@@ -10,23 +10,8 @@ import {
 } from '@grpc/grpc-js'
 import type { Services } from '../api/services.ts'
 import type { CallCredentials } from '../messages/auth.ts'
-import {
-  authenticateRequest,
-  authenticateResponse,
-  changePasswordRequest,
-  grantPermissionRequest,
-  grantRoleRequest,
-  headerOnlyResponse,
-  nameRequest,
-  revokePermissionRequest,
-  revokeRoleRequest,
-  roleGetResponse,
-  roleListResponse,
-  roleRequest,
-  userAddRequest,
-  userGetResponse,
-  userListResponse,
-} from './codec-auth.ts'
+/** ac: the Auth codecs. */
+import * as ac from './codec-auth.ts'
 import type { SnapshotResponse } from '../messages/maintenance.ts'
 import {
   compactionRequest,
@@ -278,23 +263,23 @@ export function clusterHandlers(ctx: HandlerContext): UntypedServiceImplementati
 export function authHandlers(ctx: HandlerContext): UntypedServiceImplementation {
   const a = ctx.services.auth
   return {
-    AuthEnable: unary(emptyRequest, headerOnlyResponse, (_r, c) => a.authEnable({}, c)),
-    AuthDisable: unary(emptyRequest, headerOnlyResponse, (_r, c) => a.authDisable({}, c)),
+    AuthEnable: unary(emptyRequest, ac.headerOnlyResponse, (_r, c) => a.authEnable({}, c)),
+    AuthDisable: unary(emptyRequest, ac.headerOnlyResponse, (_r, c) => a.authDisable({}, c)),
     // AuthStatus came with etcd 3.5: a 3.4 server answers it UNIMPLEMENTED, and so does this one.
-    Authenticate: unary(authenticateRequest, authenticateResponse, (r, c) => a.authenticate(r, c)),
-    UserAdd: unary(userAddRequest, headerOnlyResponse, (r, c) => a.userAdd(r, c)),
-    UserGet: unary(nameRequest, userGetResponse, (r, c) => a.userGet(r, c)),
-    UserList: unary(emptyRequest, userListResponse, (_r, c) => a.userList({}, c)),
-    UserDelete: unary(nameRequest, headerOnlyResponse, (r, c) => a.userDelete(r, c)),
-    UserChangePassword: unary(changePasswordRequest, headerOnlyResponse, (r, c) => a.userChangePassword(r, c)),
-    UserGrantRole: unary(grantRoleRequest, headerOnlyResponse, (r, c) => a.userGrantRole(r, c)),
-    UserRevokeRole: unary(revokeRoleRequest, headerOnlyResponse, (r, c) => a.userRevokeRole(r, c)),
-    RoleAdd: unary(nameRequest, headerOnlyResponse, (r, c) => a.roleAdd(r, c)),
-    RoleGet: unary(roleRequest, roleGetResponse, (r, c) => a.roleGet(r, c)),
-    RoleList: unary(emptyRequest, roleListResponse, (_r, c) => a.roleList({}, c)),
-    RoleDelete: unary(roleRequest, headerOnlyResponse, (r, c) => a.roleDelete(r, c)),
-    RoleGrantPermission: unary(grantPermissionRequest, headerOnlyResponse, (r, c) => a.roleGrantPermission(r, c)),
-    RoleRevokePermission: unary(revokePermissionRequest, headerOnlyResponse, (r, c) => a.roleRevokePermission(r, c)),
+    Authenticate: unary(ac.authenticateRequest, ac.authenticateResponse, (r, c) => a.authenticate(r, c)),
+    UserAdd: unary(ac.userAddRequest, ac.headerOnlyResponse, (r, c) => a.userAdd(r, c)),
+    UserGet: unary(ac.nameRequest, ac.userGetResponse, (r, c) => a.userGet(r, c)),
+    UserList: unary(emptyRequest, ac.userListResponse, (_r, c) => a.userList({}, c)),
+    UserDelete: unary(ac.nameRequest, ac.headerOnlyResponse, (r, c) => a.userDelete(r, c)),
+    UserChangePassword: unary(ac.changePasswordRequest, ac.headerOnlyResponse, (r, c) => a.userChangePassword(r, c)),
+    UserGrantRole: unary(ac.grantRoleRequest, ac.headerOnlyResponse, (r, c) => a.userGrantRole(r, c)),
+    UserRevokeRole: unary(ac.revokeRoleRequest, ac.headerOnlyResponse, (r, c) => a.userRevokeRole(r, c)),
+    RoleAdd: unary(ac.nameRequest, ac.headerOnlyResponse, (r, c) => a.roleAdd(r, c)),
+    RoleGet: unary(ac.roleRequest, ac.roleGetResponse, (r, c) => a.roleGet(r, c)),
+    RoleList: unary(emptyRequest, ac.roleListResponse, (_r, c) => a.roleList({}, c)),
+    RoleDelete: unary(ac.roleRequest, ac.headerOnlyResponse, (r, c) => a.roleDelete(r, c)),
+    RoleGrantPermission: unary(ac.grantPermissionRequest, ac.headerOnlyResponse, (r, c) => a.roleGrantPermission(r, c)),
+    RoleRevokePermission: unary(ac.revokePermissionRequest, ac.headerOnlyResponse, (r, c) => a.roleRevokePermission(r, c)),
   }
 }
 

@@ -8,24 +8,8 @@ import {
 } from '@grpc/grpc-js'
 import type { Services } from '../api/services.ts'
 import type { Auth, CallCredentials } from '../messages/auth.ts'
-import {
-  authenticateRequest,
-  authenticateResponse,
-  authStatusResponse,
-  changePasswordRequest,
-  grantPermissionRequest,
-  grantRoleRequest,
-  headerOnlyResponse,
-  nameRequest,
-  revokePermissionRequest,
-  revokeRoleRequest,
-  roleGetResponse,
-  roleListResponse,
-  roleRequest,
-  userAddRequest,
-  userGetResponse,
-  userListResponse,
-} from './codec-auth.ts'
+/** ac: the Auth codecs. */
+import * as ac from './codec-auth.ts'
 import { EtcdError } from '../util/errors.ts'
 import type { KV } from '../messages/kv.ts'
 import type { Lease } from '../messages/lease.ts'
@@ -150,23 +134,23 @@ export function servicesOver(conn: Transport): RemoteServices {
     return (request: Req = {} as Req, credentials?: CallCredentials): Promise<Res> => conn.unary(m, req, res, request, credentials)
   }
   const auth: Auth = {
-    authEnable: authCall('AuthEnable', emptyRequest, headerOnlyResponse),
-    authDisable: authCall('AuthDisable', emptyRequest, headerOnlyResponse),
-    authStatus: authCall('AuthStatus', emptyRequest, authStatusResponse),
-    authenticate: authCall('Authenticate', authenticateRequest, authenticateResponse),
-    userAdd: authCall('UserAdd', userAddRequest, headerOnlyResponse),
-    userGet: authCall('UserGet', nameRequest, userGetResponse),
-    userList: authCall('UserList', emptyRequest, userListResponse),
-    userDelete: authCall('UserDelete', nameRequest, headerOnlyResponse),
-    userChangePassword: authCall('UserChangePassword', changePasswordRequest, headerOnlyResponse),
-    userGrantRole: authCall('UserGrantRole', grantRoleRequest, headerOnlyResponse),
-    userRevokeRole: authCall('UserRevokeRole', revokeRoleRequest, headerOnlyResponse),
-    roleAdd: authCall('RoleAdd', nameRequest, headerOnlyResponse),
-    roleGet: authCall('RoleGet', roleRequest, roleGetResponse),
-    roleList: authCall('RoleList', emptyRequest, roleListResponse),
-    roleDelete: authCall('RoleDelete', roleRequest, headerOnlyResponse),
-    roleGrantPermission: authCall('RoleGrantPermission', grantPermissionRequest, headerOnlyResponse),
-    roleRevokePermission: authCall('RoleRevokePermission', revokePermissionRequest, headerOnlyResponse),
+    authEnable: authCall('AuthEnable', emptyRequest, ac.headerOnlyResponse),
+    authDisable: authCall('AuthDisable', emptyRequest, ac.headerOnlyResponse),
+    authStatus: authCall('AuthStatus', emptyRequest, ac.authStatusResponse),
+    authenticate: authCall('Authenticate', ac.authenticateRequest, ac.authenticateResponse),
+    userAdd: authCall('UserAdd', ac.userAddRequest, ac.headerOnlyResponse),
+    userGet: authCall('UserGet', ac.nameRequest, ac.userGetResponse),
+    userList: authCall('UserList', emptyRequest, ac.userListResponse),
+    userDelete: authCall('UserDelete', ac.nameRequest, ac.headerOnlyResponse),
+    userChangePassword: authCall('UserChangePassword', ac.changePasswordRequest, ac.headerOnlyResponse),
+    userGrantRole: authCall('UserGrantRole', ac.grantRoleRequest, ac.headerOnlyResponse),
+    userRevokeRole: authCall('UserRevokeRole', ac.revokeRoleRequest, ac.headerOnlyResponse),
+    roleAdd: authCall('RoleAdd', ac.nameRequest, ac.headerOnlyResponse),
+    roleGet: authCall('RoleGet', ac.roleRequest, ac.roleGetResponse),
+    roleList: authCall('RoleList', emptyRequest, ac.roleListResponse),
+    roleDelete: authCall('RoleDelete', ac.roleRequest, ac.headerOnlyResponse),
+    roleGrantPermission: authCall('RoleGrantPermission', ac.grantPermissionRequest, ac.headerOnlyResponse),
+    roleRevokePermission: authCall('RoleRevokePermission', ac.revokePermissionRequest, ac.headerOnlyResponse),
   }
   return { kv, lease, watch, maintenance, cluster, auth, close: () => conn.close() }
 }
