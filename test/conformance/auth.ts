@@ -1,58 +1,15 @@
 import { describe, expect, test } from 'vitest'
-import { compare, EtcdError, op, type Client, type EtcdErrorCode } from '../../src/index.ts'
+import { compare, EtcdError, op, type Client } from '../../src/index.ts'
 import type { Permission } from '../../src/messages/auth.ts'
 import type { Harness, Target } from './harness.ts'
 import { lacks } from './harness.ts'
-import { currentRevision, keysOf, pair, text, useTarget, type Pair } from './helpers.ts'
+import { currentRevision, etcdMessages, expectEtcdError, keysOf, pair, text, useTarget, type Pair } from './helpers.ts'
 import { Reader } from './streams.ts'
-
-/**
- * etcd's error texts for the auth errors, written out here on purpose (not taken from the engine), so the suite
- * checks the engine against etcd 3.4 rather than against itself. See docs/etcd-3.4-auth-observations.md.
- */
-const authMessages = {
-  ETCD_USER_EMPTY: 'etcdserver: user name is empty',
-  ETCD_ROLE_EMPTY: 'etcdserver: role name is empty',
-  ETCD_AUTH_FAILED: 'etcdserver: authentication failed, invalid user ID or password',
-  ETCD_INVALID_AUTH_MGMT: 'etcdserver: invalid auth management',
-  ETCD_USER_EXISTS: 'etcdserver: user name already exists',
-  ETCD_USER_NOT_FOUND: 'etcdserver: user name not found',
-  ETCD_ROLE_EXISTS: 'etcdserver: role name already exists',
-  ETCD_ROLE_NOT_FOUND: 'etcdserver: role name not found',
-  ETCD_ROLE_NOT_GRANTED: 'etcdserver: role is not granted to the user',
-  ETCD_PERMISSION_NOT_GRANTED: 'etcdserver: permission is not granted to the role',
-  ETCD_AUTH_NOT_ENABLED: 'etcdserver: authentication is not enabled',
-  ETCD_ROOT_USER_MISSING: 'etcdserver: root user does not exist',
-  ETCD_ROOT_ROLE_MISSING: 'etcdserver: root user does not have root role',
-  ETCD_PERMISSION_DENIED: 'etcdserver: permission denied',
-  ETCD_INVALID_AUTH_TOKEN: 'etcdserver: invalid auth token',
-  ETCD_NO_PASSWORD_USER: 'auth: authentication failed, password was given for no password user',
-  ETCD_MAINTENANCE_USER_EMPTY: 'auth: user name is empty',
-  ETCD_MAINTENANCE_PERMISSION_DENIED: 'auth: permission denied',
-  ETCD_LEASE_NOT_FOUND: 'etcdserver: requested lease not found',
-  ETCD_EMPTY_KEY: 'etcdserver: key is not provided',
-  ETCD_DUPLICATE_KEY: 'etcdserver: duplicate key given in txn request',
-  ETCD_FUTURE_REV: 'mvcc: required revision is a future revision',
-} as const satisfies Partial<Record<EtcdErrorCode, string>>
-
-type AuthErrorCode = keyof typeof authMessages
 
 /** The cancel reason etcd 3.4 gives a watch whose create is refused. */
 const WATCH_DENIED = 'rpc error: code = PermissionDenied desc = etcdserver: permission denied'
 const WATCH_NO_USER = 'rpc error: code = InvalidArgument desc = etcdserver: user name is empty'
 const WATCH_BAD_TOKEN = 'rpc error: code = Unauthenticated desc = etcdserver: invalid auth token'
-
-/** expectAuthError asserts that `promise` rejects with an EtcdError of `code` carrying etcd's exact message. */
-async function expectAuthError(promise: Promise<unknown>, code: AuthErrorCode): Promise<void> {
-  const outcome = await promise.then(
-    (value: unknown) => ({ resolved: value }),
-    (error: unknown) => ({ rejected: error }),
-  )
-  if ('resolved' in outcome) throw new Error(`expected a rejection with ${code}, but the call resolved`)
-  const err = outcome.rejected
-  expect(err).toBeInstanceOf(EtcdError)
-  expect({ code: (err as EtcdError).code, message: (err as EtcdError).message }).toEqual({ code, message: authMessages[code] })
-}
 
 /**
  * outcome names how a call ended: 'OK', or the EtcdError code (its message checked against etcd's), so that a
@@ -64,7 +21,7 @@ async function outcome(promise: Promise<unknown>): Promise<string> {
     return 'OK'
   } catch (err) {
     if (!(err instanceof EtcdError)) return `${(err as Error).name}: ${(err as Error).message}`
-    const expected = (authMessages as Record<string, string>)[err.code]
+    const expected = (etcdMessages as Record<string, string>)[err.code]
     return expected === undefined || expected === err.message ? err.code : `${err.code} (message ${JSON.stringify(err.message)})`
   }
 }
@@ -161,16 +118,16 @@ export function registerAuth(h: Harness): void {
       test('authEnable without a root user rejects with ETCD_ROOT_USER_MISSING, and auth stays off', async () => {
         const t = target()
         await t.auth.userAdd('alice', ALICE_PW)
-        await expectAuthError(t.auth.authEnable(), 'ETCD_ROOT_USER_MISSING')
+        await expectEtcdError(t.auth.authEnable(), 'ETCD_ROOT_USER_MISSING')
         expect((await t.put('k', 'v')).header.revision).toBe(2)
-        await expectAuthError(t.auth.authenticate('alice', ALICE_PW), 'ETCD_AUTH_NOT_ENABLED')
+        await expectEtcdError(t.auth.authenticate('alice', ALICE_PW), 'ETCD_AUTH_NOT_ENABLED')
       })
 
       test('authEnable when root lacks the root role rejects with ETCD_ROOT_ROLE_MISSING, and auth stays off', async () => {
         const t = target()
         await t.auth.userAdd('root', ROOT_PW)
         await t.auth.roleAdd('root')
-        await expectAuthError(t.auth.authEnable(), 'ETCD_ROOT_ROLE_MISSING')
+        await expectEtcdError(t.auth.authEnable(), 'ETCD_ROOT_ROLE_MISSING')
         expect((await t.put('k', 'v')).header.revision).toBe(2)
       })
 
@@ -424,8 +381,8 @@ export function registerAuth(h: Harness): void {
         const t = target()
         await t.auth.userAdd('root', ROOT_PW)
         await t.auth.userGrantRole('root', 'root')
-        await expectAuthError(t.auth.authenticate('root', ROOT_PW), 'ETCD_AUTH_NOT_ENABLED')
-        await expectAuthError(t.auth.authenticate('root', 'wrong'), 'ETCD_AUTH_NOT_ENABLED')
+        await expectEtcdError(t.auth.authenticate('root', ROOT_PW), 'ETCD_AUTH_NOT_ENABLED')
+        await expectEtcdError(t.auth.authenticate('root', 'wrong'), 'ETCD_AUTH_NOT_ENABLED')
       })
 
       test('a wrong password, an unknown user, or a user without password cannot authenticate', async () => {
@@ -456,7 +413,7 @@ export function registerAuth(h: Harness): void {
         expect(r.header.revision).toBe(2)
         const got = await t.services.kv.range({ key: 'k' }, { token: r.token })
         expect(keysOf(got.kvs)).toEqual(['k'])
-        await expectAuthError(t.services.kv.range({ key: 'k' }, { token: 'bogus' }), 'ETCD_INVALID_AUTH_TOKEN')
+        await expectEtcdError(t.services.kv.range({ key: 'k' }, { token: 'bogus' }), 'ETCD_INVALID_AUTH_TOKEN')
       })
 
       test('anonymous calls while auth is on reject with ETCD_USER_EMPTY; lease grant and revoke of a keyless lease do not', async () => {
@@ -506,13 +463,13 @@ export function registerAuth(h: Harness): void {
         // Anonymous calls work again; any token is refused.
         expect(keysOf((await t.get('k')).kvs)).toEqual(['k'])
         expect((await t.put('k', 'v2')).header.revision).toBe(3)
-        await expectAuthError(t.services.kv.range({ key: 'k' }, { token }), 'ETCD_INVALID_AUTH_TOKEN')
-        await expectAuthError(t.services.kv.range({ key: 'k' }, { token: 'bogus' }), 'ETCD_INVALID_AUTH_TOKEN')
+        await expectEtcdError(t.services.kv.range({ key: 'k' }, { token }), 'ETCD_INVALID_AUTH_TOKEN')
+        await expectEtcdError(t.services.kv.range({ key: 'k' }, { token: 'bogus' }), 'ETCD_INVALID_AUTH_TOKEN')
         // The signed-in client carries on without a token while auth is off.
         expect((await root.put('k', 'v3')).header.revision).toBe(4)
         await t.auth.authEnable()
-        await expectAuthError(t.services.kv.range({ key: 'k' }, { token }), 'ETCD_INVALID_AUTH_TOKEN')
-        await expectAuthError(t.get('k'), 'ETCD_USER_EMPTY')
+        await expectEtcdError(t.services.kv.range({ key: 'k' }, { token }), 'ETCD_INVALID_AUTH_TOKEN')
+        await expectEtcdError(t.get('k'), 'ETCD_USER_EMPTY')
         // ... and signs in again once it is back on.
         expect((await root.get('k')).kvs.map((kv) => text(kv.value))).toEqual(['v3'])
       })
@@ -532,7 +489,7 @@ export function registerAuth(h: Harness): void {
           await clock.advance(200_000) // 400 s after sign-in, 200 s after the last use
           expect(keysOf((await t.services.kv.range({ key: 'k' }, { token })).kvs)).toEqual(['k'])
           await clock.advance(301_000)
-          await expectAuthError(t.services.kv.range({ key: 'k' }, { token }), 'ETCD_INVALID_AUTH_TOKEN')
+          await expectEtcdError(t.services.kv.range({ key: 'k' }, { token }), 'ETCD_INVALID_AUTH_TOKEN')
           // root's own token expired too (unused for 701 s): the client signs in again by itself.
           expect((await root.put('k', 'v2')).header.revision).toBe(3)
           expect(keysOf((await root.get('k')).kvs)).toEqual(['k'])
@@ -744,7 +701,7 @@ export function registerAuth(h: Harness): void {
         // etcd lists leases in map order.
         expect(new Set((await root.leases()).leases.map((l) => l.id))).toEqual(new Set([outside.id, mixed.id]))
         // Anonymous: a lease with keys needs a user.
-        await expectAuthError(t.revoke(outside.id), 'ETCD_USER_EMPTY')
+        await expectEtcdError(t.revoke(outside.id), 'ETCD_USER_EMPTY')
         // Once m9 and z leave the lease, alice may revoke it.
         await root.put('m9', 'y')
         await root.delete('z')
@@ -905,27 +862,27 @@ export function registerAuth(h: Harness): void {
 
       test('role and permission changes take effect on the very next request of a signed-in user', async () => {
         const { root, alice } = await limitedUser(target())
-        await expectAuthError(alice.get('b'), 'ETCD_PERMISSION_DENIED')
+        await expectEtcdError(alice.get('b'), 'ETCD_PERMISSION_DENIED')
         await root.auth.roleGrantPermission('rb', 'READ', 'b')
         expect(keysOf((await alice.get('b')).kvs)).toEqual(['b'])
         await root.auth.roleRevokePermission('rb', 'b')
-        await expectAuthError(alice.get('b'), 'ETCD_PERMISSION_DENIED')
+        await expectEtcdError(alice.get('b'), 'ETCD_PERMISSION_DENIED')
         // Re-granting [c,d) as WRITE takes READ away from it: [c,e) is no longer covered.
         await root.auth.roleGrantPermission('ra', 'WRITE', 'c', { rangeEnd: 'd' })
-        await expectAuthError(alice.get('c', { rangeEnd: 'e' }), 'ETCD_PERMISSION_DENIED')
+        await expectEtcdError(alice.get('c', { rangeEnd: 'e' }), 'ETCD_PERMISSION_DENIED')
         expect(keysOf((await alice.get('d1')).kvs)).toEqual(['d1'])
         await root.auth.userRevokeRole('alice', 'rb')
-        await expectAuthError(alice.get('d1'), 'ETCD_PERMISSION_DENIED')
+        await expectEtcdError(alice.get('d1'), 'ETCD_PERMISSION_DENIED')
         await root.auth.roleDelete('ra')
-        await expectAuthError(alice.get('a'), 'ETCD_PERMISSION_DENIED')
-        await expectAuthError(alice.put('p/x', 'y'), 'ETCD_PERMISSION_DENIED')
+        await expectEtcdError(alice.get('a'), 'ETCD_PERMISSION_DENIED')
+        await expectEtcdError(alice.put('p/x', 'y'), 'ETCD_PERMISSION_DENIED')
         // Role root makes alice an admin at once, who may do everything but the invalid auth management.
         await root.auth.userGrantRole('alice', 'root')
         expect(keysOf((await alice.get('b')).kvs)).toEqual(['b'])
         expect((await alice.auth.userList()).users).toEqual(['alice', 'root'])
-        await expectAuthError(alice.auth.userDelete('root'), 'ETCD_INVALID_AUTH_MGMT')
+        await expectEtcdError(alice.auth.userDelete('root'), 'ETCD_INVALID_AUTH_MGMT')
         await root.auth.userRevokeRole('alice', 'root')
-        await expectAuthError(alice.auth.userList(), 'ETCD_PERMISSION_DENIED')
+        await expectEtcdError(alice.auth.userList(), 'ETCD_PERMISSION_DENIED')
       })
 
       test('a password change ends the old tokens, and the old password is refused', async () => {
@@ -933,13 +890,13 @@ export function registerAuth(h: Harness): void {
         const { token } = await t.auth.authenticate('alice', ALICE_PW)
         expect(keysOf((await alice.get('a')).kvs)).toEqual(['a'])
         await root.auth.userChangePassword('alice', 'newpw')
-        await expectAuthError(t.services.kv.range({ key: 'a' }, { token }), 'ETCD_INVALID_AUTH_TOKEN')
+        await expectEtcdError(t.services.kv.range({ key: 'a' }, { token }), 'ETCD_INVALID_AUTH_TOKEN')
         // The signed-in client's token was refused, and signing in again with the old password fails.
-        await expectAuthError(alice.get('a'), 'ETCD_AUTH_FAILED')
-        await expectAuthError(t.auth.authenticate('alice', ALICE_PW), 'ETCD_AUTH_FAILED')
+        await expectEtcdError(alice.get('a'), 'ETCD_AUTH_FAILED')
+        await expectEtcdError(t.auth.authenticate('alice', ALICE_PW), 'ETCD_AUTH_FAILED')
         const { token: fresh } = await t.auth.authenticate('alice', 'newpw')
         expect(keysOf((await t.services.kv.range({ key: 'a' }, { token: fresh })).kvs)).toEqual(['a'])
-        await expectAuthError(t.services.kv.range({ key: 'b' }, { token: fresh }), 'ETCD_PERMISSION_DENIED')
+        await expectEtcdError(t.services.kv.range({ key: 'b' }, { token: fresh }), 'ETCD_PERMISSION_DENIED')
       })
 
       test('a deleted user cannot sign in, and its tokens stay refused after a user of that name is added again', async () => {
@@ -948,18 +905,18 @@ export function registerAuth(h: Harness): void {
         expect(keysOf((await alice.get('a')).kvs)).toEqual(['a'])
         await root.auth.userDelete('alice')
         expect((await root.auth.userList()).users).toEqual(['root'])
-        await expectAuthError(t.services.kv.range({ key: 'a' }, { token }), 'ETCD_INVALID_AUTH_TOKEN')
-        await expectAuthError(alice.get('a'), 'ETCD_AUTH_FAILED')
+        await expectEtcdError(t.services.kv.range({ key: 'a' }, { token }), 'ETCD_INVALID_AUTH_TOKEN')
+        await expectEtcdError(alice.get('a'), 'ETCD_AUTH_FAILED')
         await root.auth.userAdd('alice', ALICE_PW)
         await root.auth.userGrantRole('alice', 'ra')
-        await expectAuthError(t.services.kv.range({ key: 'a' }, { token }), 'ETCD_INVALID_AUTH_TOKEN')
+        await expectEtcdError(t.services.kv.range({ key: 'a' }, { token }), 'ETCD_INVALID_AUTH_TOKEN')
         // The client signs in as the new alice.
         expect(keysOf((await alice.get('a')).kvs)).toEqual(['a'])
       })
 
       test('after authDisable, anonymous calls work again and nothing is checked', async () => {
         const { t, root, alice } = await limitedUser(target())
-        await expectAuthError(alice.get('b'), 'ETCD_PERMISSION_DENIED')
+        await expectEtcdError(alice.get('b'), 'ETCD_PERMISSION_DENIED')
         await root.auth.authDisable()
         expect(keysOf((await t.get('b')).kvs)).toEqual(['b'])
         expect((await t.put('b', 'x')).header.revision).toBe(13)
@@ -1038,14 +995,14 @@ export function registerAuth(h: Harness): void {
       test.skipIf(lacks(h, 'engineOnly'))('a nested txn is checked (etcd 3.4 skips the check)', async () => {
         const { root, alice } = await limitedUser(target())
         const before = await stateOf(root)
-        await expectAuthError(alice.txn().then(op.txn([], [op.put('b', 'hacked')])).commit(), 'ETCD_PERMISSION_DENIED')
-        await expectAuthError(alice.txn().then(op.txn([compare.version('b', '>', 0)], [op.get('b')])).commit(), 'ETCD_PERMISSION_DENIED')
+        await expectEtcdError(alice.txn().then(op.txn([], [op.put('b', 'hacked')])).commit(), 'ETCD_PERMISSION_DENIED')
+        await expectEtcdError(alice.txn().then(op.txn([compare.version('b', '>', 0)], [op.get('b')])).commit(), 'ETCD_PERMISSION_DENIED')
         expect(await stateOf(root)).toEqual(before)
       })
 
       test.skipIf(lacks(h, 'engineOnly'))('a put with prevKv inside a txn needs READ (etcd 3.4 does not check it)', async () => {
         const { alice } = await limitedUser(target())
-        await expectAuthError(alice.txn().then(op.put('m7', 'x', { prevKv: true })).commit(), 'ETCD_PERMISSION_DENIED')
+        await expectEtcdError(alice.txn().then(op.put('m7', 'x', { prevKv: true })).commit(), 'ETCD_PERMISSION_DENIED')
       })
 
       test.skipIf(lacks(h, 'engineOnly'))(

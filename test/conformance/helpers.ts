@@ -50,6 +50,25 @@ export const etcdMessages = {
   ETCD_STOPPED: 'etcdserver: server stopped',
   ETCD_TIMEOUT: 'etcdserver: request timed out',
   ETCD_UNAVAILABLE: 'etcdlite: no endpoint is reachable',
+  // Auth (docs/etcd-3.4-auth-observations.md).
+  ETCD_USER_EMPTY: 'etcdserver: user name is empty',
+  ETCD_ROLE_EMPTY: 'etcdserver: role name is empty',
+  ETCD_AUTH_FAILED: 'etcdserver: authentication failed, invalid user ID or password',
+  ETCD_INVALID_AUTH_MGMT: 'etcdserver: invalid auth management',
+  ETCD_USER_EXISTS: 'etcdserver: user name already exists',
+  ETCD_USER_NOT_FOUND: 'etcdserver: user name not found',
+  ETCD_ROLE_EXISTS: 'etcdserver: role name already exists',
+  ETCD_ROLE_NOT_FOUND: 'etcdserver: role name not found',
+  ETCD_ROLE_NOT_GRANTED: 'etcdserver: role is not granted to the user',
+  ETCD_PERMISSION_NOT_GRANTED: 'etcdserver: permission is not granted to the role',
+  ETCD_AUTH_NOT_ENABLED: 'etcdserver: authentication is not enabled',
+  ETCD_ROOT_USER_MISSING: 'etcdserver: root user does not exist',
+  ETCD_ROOT_ROLE_MISSING: 'etcdserver: root user does not have root role',
+  ETCD_PERMISSION_DENIED: 'etcdserver: permission denied',
+  ETCD_INVALID_AUTH_TOKEN: 'etcdserver: invalid auth token',
+  ETCD_NO_PASSWORD_USER: 'auth: authentication failed, password was given for no password user',
+  ETCD_MAINTENANCE_USER_EMPTY: 'auth: user name is empty',
+  ETCD_MAINTENANCE_PERMISSION_DENIED: 'auth: permission denied',
 } as const satisfies Partial<Record<EtcdErrorCode, string>>
 
 /** KnownErrorCode is an error code whose etcd text the suite knows. */
