@@ -363,7 +363,9 @@ function deleteKeys(store: MvccStore, keys: readonly Bin[]): void {
 
 /** trackLeases keeps the lessor's key sets in step with committed writes: puts attach, deletes and moves detach. */
 function trackLeases(lessor: Lessor, commit: Commit): void {
-  for (const { record, prev } of commit.changes) {
+  const changes = commit.changes
+  for (let i = 0; i < changes.length; i++) {
+    const { record, prev } = changes[i]!
     if (prev !== undefined && prev.lease !== 0n && prev.lease !== record.lease) lessor.detach(prev.lease, record.key)
     if (record.lease !== 0n) lessor.attach(record.lease, record.key)
   }

@@ -23,7 +23,7 @@ export class HistoryLog {
 
   /** appendChanges adds the records of one committed write, in sub-revision order. */
   appendChanges(changes: readonly { readonly record: KeyRecord }[]): void {
-    for (const change of changes) this.#records.push(change.record)
+    for (let i = 0; i < changes.length; i++) this.#records.push(changes[i]!.record)
   }
 
   /**

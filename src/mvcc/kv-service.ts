@@ -101,6 +101,12 @@ export class KvService implements KV {
     if (credentials !== undefined || ctx.access?.enabled === true) this.#check(credentials, op)
     // A one-shot put looks the lease up before anything else, as etcd's does.
     if (op.lease !== 0n && !ctx.leases.has(op.lease)) throw new EtcdError('ETCD_LEASE_NOT_FOUND')
+    if (!op.prevKv && !op.ignoreValue && !op.ignoreLease) {
+      // The common put reads nothing first: one store write, no txn objects.
+      const { rev } = ctx.store.put(op.key, op.value, op.lease)
+      this.stats.countPut(op)
+      return { header: ctx.header(rev) }
+    }
     const txn = ctx.store.write()
     try {
       const outcome = applyPut(txn, op, ctx.leases)

@@ -3,7 +3,7 @@ import { EtcdError } from '../util/errors.ts'
 import { HistoryLog } from './history-log.ts'
 import type { KeyIndex } from './key-index.ts'
 import { isTombstone, makeRecord, makeTombstone, type KeyRecord } from './key-record.ts'
-import { TreeIndex } from './tree-index.ts'
+import { StoreIndex } from './store-index.ts'
 
 /** Change is one change a write made: the new record, and the live version it replaced or deleted. */
 export interface Change {
@@ -69,7 +69,7 @@ const COMPACT_CHUNK = 10_000
  * start and its end, so each one is isolated by construction.
  */
 export class MvccStore {
-  readonly index = new TreeIndex()
+  readonly index = new StoreIndex()
   readonly log = new HistoryLog()
   #rev = 1
   /** #compactRev is -1 before any compaction, as in etcd: compacting at 0 or 1 is then allowed once. */
@@ -248,6 +248,16 @@ export class MvccStore {
     return { records, count, rev: viewRev }
   }
 
+  /**
+   * put is a write txn of a single put, without the txn objects: the fast path of a one-shot put. It has the same
+   * effect as write(), put(), end().
+   */
+  put(key: Bin, value: Bin, lease: bigint): Commit {
+    if (this.#writing) throw new Error('mvcc: a write txn is already open')
+    const rev = this.#rev + 1
+    return this.#commit(rev, [newVersion(this.index, key, value, lease, rev, 0)])
+  }
+
   /** finishWrite commits or discards a write txn's changes. */
   finishWrite(txn: WriteTxn, changes: Change[], commit: boolean): Commit | undefined {
     this.#writing = false
@@ -259,17 +269,43 @@ export class MvccStore {
       }
       return undefined
     }
-    const rev = txn.beginRev + 1
+    return this.#commit(txn.beginRev + 1, changes)
+  }
+
+  /** #commit makes `changes`, already in the index, revision `rev`: the log, the live count, the listeners. */
+  #commit(rev: number, changes: Change[]): Commit {
     this.#rev = rev
-    for (const c of changes) {
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i]!
       if (isTombstone(c.record)) this.#liveDelta--
       else if (c.prev === undefined) this.#liveDelta++
     }
     this.log.appendChanges(changes)
     const done: Commit = { rev, changes }
-    for (const listener of this.#commitListeners) listener(done)
+    const listeners = this.#commitListeners
+    for (let i = 0; i < listeners.length; i++) listeners[i]!(done)
     return done
   }
+}
+
+/**
+ * newVersion writes the next version of `key` into the index at revision {main, sub}, continuing the key's
+ * generation or starting a new one, and returns the change.
+ */
+function newVersion(index: StoreIndex, key: Bin, value: Bin, lease: bigint, main: number, sub: number): Change {
+  const ki: KeyIndex | undefined = index.get(key)
+  if (ki === undefined) {
+    const record = makeRecord(key, value, main, main, sub, 1, lease)
+    index.insert(key, record)
+    return { record, prev: undefined }
+  }
+  const prev = ki.live ? ki.latest : undefined
+  const record =
+    prev === undefined
+      ? makeRecord(key, value, main, main, sub, 1, lease)
+      : makeRecord(key, value, prev.createRevision, main, sub, prev.version + 1, lease)
+  ki.append(record)
+  return { record, prev }
 }
 
 /** ReadTxn reads the store as of the revision it was opened at (or an older retained one). */
@@ -333,18 +369,7 @@ export class WriteTxn implements WriteView {
   /** put writes a new version of `key`, continuing its generation or starting a new one. */
   put(key: Bin, value: Bin, lease: bigint): Change {
     this.#assertOpen()
-    const main = this.beginRev + 1
-    const sub = this.#changes.length
-    const index = this.#store.index
-    const ki: KeyIndex | undefined = index.get(key)
-    const prev = ki !== undefined && ki.live ? ki.latest : undefined
-    const record =
-      prev === undefined
-        ? makeRecord(key, value, main, main, sub, 1, lease)
-        : makeRecord(key, value, prev.createRevision, main, sub, prev.version + 1, lease)
-    if (ki === undefined) index.insert(key, record)
-    else ki.append(record)
-    const change: Change = { record, prev }
+    const change = newVersion(this.#store.index, key, value, lease, this.beginRev + 1, this.#changes.length)
     this.#changes.push(change)
     return change
   }
