@@ -94,7 +94,7 @@ export function applyRange(view: ReadView, op: RangeOp): RangeOutcome {
 export function applyPut(view: WriteView, op: PutOp, leases: LeaseRegistry): PutOutcome {
   let current: KeyRecord | undefined
   if (op.ignoreValue || op.ignoreLease || op.prevKv) {
-    current = view.range(op.key, '').records[0]
+    current = view.get(op.key)
     if ((op.ignoreValue || op.ignoreLease) && current === undefined) throw new EtcdError('ETCD_KEY_NOT_FOUND')
   }
   const value = op.ignoreValue ? current!.value : op.value

@@ -57,10 +57,10 @@ function putSize(op: PutOp): number {
 
 function txnSize(op: TxnOp): number {
   let size = 0
-  for (const c of op.compares) size += field(1, compareSize(c))
+  for (let i = 0; i < op.compares.length; i++) size += field(1, compareSize(op.compares[i]!))
   // Each RequestOp wraps its request in a one-field message.
-  for (const o of op.success) size += field(1, field(1, opSize(o)))
-  for (const o of op.failure) size += field(1, field(1, opSize(o)))
+  for (let i = 0; i < op.success.length; i++) size += field(1, field(1, opSize(op.success[i]!)))
+  for (let i = 0; i < op.failure.length; i++) size += field(1, field(1, opSize(op.failure[i]!)))
   return size
 }
 
@@ -88,8 +88,9 @@ function field(tagBytes: number, length: number): number {
 
 function varintSize(n: number | bigint): number {
   if (typeof n === 'number' && n >= 0) {
+    // Compared against powers of 128 rather than divided, so no intermediate double is made.
     let size = 1
-    for (let v = n; v >= 0x80; v = Math.floor(v / 0x80)) size++
+    for (let limit = 0x80; n >= limit && size < 10; limit *= 0x80) size++
     return size
   }
   let v = BigInt.asUintN(64, BigInt(n))

@@ -155,10 +155,10 @@ export function parseTxn(req: TxnRequest, limits: RequestLimits, budget = limits
 export function parseRequestOp(op: RequestOp, limits: RequestLimits, budget = limits.maxTxnOps): Op {
   if (typeof op !== 'object' || op === null) throw new TypeError('a txn operation must be an object')
   const o = op as Partial<Record<'requestRange' | 'requestPut' | 'requestDeleteRange' | 'requestTxn', unknown>>
-  const set = (['requestRange', 'requestPut', 'requestDeleteRange', 'requestTxn'] as const).filter(
-    (f) => o[f] !== undefined && o[f] !== null,
-  )
-  if (set.length > 1) throw new TypeError(`a txn operation sets more than one of ${set.join(', ')}`)
+  if (given(o.requestRange) + given(o.requestPut) + given(o.requestDeleteRange) + given(o.requestTxn) > 1) {
+    const set = (['requestRange', 'requestPut', 'requestDeleteRange', 'requestTxn'] as const).filter((f) => given(o[f]) === 1)
+    throw new TypeError(`a txn operation sets more than one of ${set.join(', ')}`)
+  }
   if (o.requestRange) return parseRange(o.requestRange as RangeRequest)
   if (o.requestPut) return parsePut(o.requestPut as PutRequest)
   if (o.requestDeleteRange) return parseDelete(o.requestDeleteRange as DeleteRangeRequest)
@@ -192,6 +192,11 @@ function parseCompare(c: Compare): CompareOp {
       break
   }
   return { target: c.target, result: c.result, key, end: toBinOptional(c.rangeEnd, 'compare rangeEnd'), operand }
+}
+
+/** given counts a oneof field: 1 when set. */
+function given(value: unknown): number {
+  return value === undefined || value === null ? 0 : 1
 }
 
 function bool(value: boolean | undefined | null, what: string): boolean {

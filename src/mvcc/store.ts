@@ -49,6 +49,8 @@ export interface ReadView {
   /** firstRev is the compact revision: the oldest revision still readable. */
   readonly firstRev: number
   range(key: Bin, end: Bin, options?: RangeOptions): RangeResult
+  /** get is the version of one key visible at the view's revision (a range of the key alone, without arrays). */
+  get(key: Bin): KeyRecord | undefined
 }
 
 /** WriteView adds changes; they all share one main revision and become visible to others at end(). */
@@ -326,6 +328,10 @@ export class ReadTxn implements ReadView {
     return this.#store.rangeAt(this.rev, key, end, options)
   }
 
+  get(key: Bin): KeyRecord | undefined {
+    return this.#store.index.get(key)?.at(this.rev)
+  }
+
   end(): void {}
 
   [Symbol.dispose](): void {
@@ -364,6 +370,10 @@ export class WriteTxn implements WriteView {
 
   range(key: Bin, end: Bin, options?: RangeOptions): RangeResult {
     return this.#store.rangeAt(this.rev, key, end, options)
+  }
+
+  get(key: Bin): KeyRecord | undefined {
+    return this.#store.index.get(key)?.at(this.rev)
   }
 
   /** put writes a new version of `key`, continuing its generation or starting a new one. */

@@ -24,8 +24,13 @@ interface DeleteInterval {
 
 /** checkDuplicateKeys throws ETCD_DUPLICATE_KEY when a branch writes a key twice (see above). */
 export function checkDuplicateKeys(success: readonly Op[], failure: readonly Op[]): void {
-  writesOf(success)
-  writesOf(failure)
+  if (canRepeat(success)) writesOf(success)
+  if (canRepeat(failure)) writesOf(failure)
+}
+
+/** canRepeat: a branch of at most one op that is not a txn cannot write a key twice (most txns: compare and swap). */
+function canRepeat(ops: readonly Op[]): boolean {
+  return ops.length > 1 || (ops.length === 1 && ops[0]!.kind === 'txn')
 }
 
 interface Writes {

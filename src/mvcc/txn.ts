@@ -10,7 +10,7 @@ import {
   type RangeOutcome,
 } from './apply.ts'
 import type { KeyRecord } from './key-record.ts'
-import type { CompareOp, Op, TxnOp } from './requests.ts'
+import type { CompareOp, TxnOp } from './requests.ts'
 import type { ReadView, WriteView } from './store.ts'
 
 /**
@@ -44,16 +44,17 @@ export interface TxnOutcome {
 export function evaluateTxn(view: WriteView, txn: TxnOp, leases: LeaseRegistry): TxnOutcome {
   const path: boolean[] = []
   choosePath(view, txn, path)
-  let cursor = 0
-  walkPath(txn, path, () => cursor++, (op) => {
-    if (op.kind === 'put') checkPut(view, op.key, op.ignoreValue || op.ignoreLease, op.lease, leases)
-  })
-  cursor = 0
-  walkPath(txn, path, () => cursor++, (op) => {
-    if (op.kind === 'range') checkRangeRevision(view, op.revision)
-  })
-  cursor = 0
-  return applyBranch(view, txn, path, () => cursor++, leases)
+  const cursor: PathCursor = { next: 0 }
+  checkPuts(view, txn, path, cursor, leases)
+  cursor.next = 0
+  checkRanges(view, txn, path, cursor)
+  cursor.next = 0
+  return applyBranch(view, txn, path, cursor, leases)
+}
+
+/** PathCursor walks the chosen path: `next` is the index of the next txn's entry in it (depth-first order). */
+interface PathCursor {
+  next: number
 }
 
 /** evaluateCompares tells whether every compare holds against `view`. */
@@ -68,6 +69,10 @@ export function evaluateCompares(view: ReadView, compares: readonly CompareOp[])
  * included: etcd cannot tell a missing value from an empty one, so it refuses to decide.
  */
 export function evaluateCompare(view: ReadView, c: CompareOp): boolean {
+  if (c.end === '') {
+    const record = view.get(c.key)
+    return record === undefined ? c.target !== 'VALUE' && holds(c, undefined) : holds(c, record)
+  }
   const { records } = view.range(c.key, c.end)
   if (records.length === 0) return c.target === 'VALUE' ? false : holds(c, undefined)
   for (const record of records) if (!holds(c, record)) return false
@@ -116,17 +121,28 @@ function choosePath(view: ReadView, txn: TxnOp, path: boolean[]): void {
   for (const op of succeeded ? txn.success : txn.failure) if (op.kind === 'txn') choosePath(view, op, path)
 }
 
-/** walkPath visits the non-txn ops along the chosen path, in order. `next` yields the next path entry. */
-function walkPath(txn: TxnOp, path: readonly boolean[], next: () => number, visit: (op: Op) => void): void {
-  const succeeded = path[next()]!
-  for (const op of succeeded ? txn.success : txn.failure) {
-    if (op.kind === 'txn') walkPath(op, path, next, visit)
-    else visit(op)
+/** checkPuts checks every put along the chosen path, in order (pass 2). */
+function checkPuts(view: ReadView, txn: TxnOp, path: readonly boolean[], cursor: PathCursor, leases: LeaseRegistry): void {
+  const ops = path[cursor.next++]! ? txn.success : txn.failure
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!
+    if (op.kind === 'txn') checkPuts(view, op, path, cursor, leases)
+    else if (op.kind === 'put') checkPut(view, op.key, op.ignoreValue || op.ignoreLease, op.lease, leases)
+  }
+}
+
+/** checkRanges checks the revision of every range along the chosen path, in order (pass 2, after the puts). */
+function checkRanges(view: ReadView, txn: TxnOp, path: readonly boolean[], cursor: PathCursor): void {
+  const ops = path[cursor.next++]! ? txn.success : txn.failure
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!
+    if (op.kind === 'txn') checkRanges(view, op, path, cursor)
+    else if (op.kind === 'range') checkRangeRevision(view, op.revision)
   }
 }
 
 function checkPut(view: ReadView, key: Bin, needsKey: boolean, lease: bigint, leases: LeaseRegistry): void {
-  if (needsKey && view.range(key, '').records.length === 0) throw new EtcdError('ETCD_KEY_NOT_FOUND')
+  if (needsKey && view.get(key) === undefined) throw new EtcdError('ETCD_KEY_NOT_FOUND')
   if (lease !== 0n && !leases.has(lease)) throw new EtcdError('ETCD_LEASE_NOT_FOUND')
 }
 
@@ -140,13 +156,15 @@ function applyBranch(
   view: WriteView,
   txn: TxnOp,
   path: readonly boolean[],
-  next: () => number,
+  cursor: PathCursor,
   leases: LeaseRegistry,
 ): TxnOutcome {
-  const succeeded = path[next()]!
+  const succeeded = path[cursor.next++]!
   const responses: OpOutcome[] = []
   const revs: number[] = []
-  for (const op of succeeded ? txn.success : txn.failure) {
+  const ops = succeeded ? txn.success : txn.failure
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!
     switch (op.kind) {
       case 'range':
         responses.push(applyRange(view, op))
@@ -158,7 +176,7 @@ function applyBranch(
         responses.push(applyDelete(view, op))
         break
       case 'txn':
-        responses.push(applyBranch(view, op, path, next, leases))
+        responses.push(applyBranch(view, op, path, cursor, leases))
         break
     }
     revs.push(view.rev)
