@@ -22,33 +22,37 @@ import { isTombstone, type KeyRecord } from './key-record.ts'
  * [put@3, tomb@4, put@6, put@8]. A key whose list becomes empty leaves the index.
  */
 export class KeyIndex {
-  readonly key: Bin
   /**
-   * #latest and #older hold the records: the newest one on its own (most keys have one version, and reads at the
-   * current revision need only it), the older ones, oldest first, in an array made when the second version arrives.
+   * #versions holds the records: the one record alone while the key has one version (most keys, and reads at the
+   * current revision need only the newest), then every retained record, oldest first, in an array. One field keeps a
+   * key's entry at its smallest: the key itself is the records' key.
    */
-  #latest: KeyRecord
-  #older: KeyRecord[] | undefined
+  #versions: KeyRecord | KeyRecord[]
 
-  constructor(key: Bin, first: KeyRecord) {
-    this.key = key
-    this.#latest = first
-    this.#older = undefined
+  constructor(first: KeyRecord) {
+    this.#versions = first
+  }
+
+  /** key is the key whose history this is. */
+  get key(): Bin {
+    return this.latest.key
   }
 
   /** latest is the key's last record: its current version, or a tombstone when it is deleted. */
   get latest(): KeyRecord {
-    return this.#latest
+    const v = this.#versions
+    return Array.isArray(v) ? v[v.length - 1]! : v
   }
 
   /** live tells whether the key exists at the newest revision. */
   get live(): boolean {
-    return !isTombstone(this.#latest)
+    return !isTombstone(this.latest)
   }
 
   /** records lists every retained record, oldest first (a copy; for compaction, inspection and tests). */
   get records(): KeyRecord[] {
-    return this.#older === undefined ? [this.#latest] : [...this.#older, this.#latest]
+    const v = this.#versions
+    return Array.isArray(v) ? v.slice() : [v]
   }
 
   /**
@@ -56,17 +60,17 @@ export class KeyIndex {
    * tombstone or there is none. O(1) at the newest revision, O(log versions) in the past.
    */
   at(rev: number): KeyRecord | undefined {
-    const last = this.#latest
+    const v = this.#versions
+    if (!Array.isArray(v)) return v.modRevision <= rev && !isTombstone(v) ? v : undefined
+    const last = v[v.length - 1]!
     if (last.modRevision <= rev) return isTombstone(last) ? undefined : last
-    const older = this.#older
-    if (older === undefined) return undefined
-    // Binary search for the newest older record with modRevision <= rev.
+    // Binary search for the newest record with modRevision <= rev.
     let lo = 0
-    let hi = older.length - 1
+    let hi = v.length - 2
     let found = -1
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1
-      if (older[mid]!.modRevision <= rev) {
+      if (v[mid]!.modRevision <= rev) {
         found = mid
         lo = mid + 1
       } else {
@@ -74,23 +78,23 @@ export class KeyIndex {
       }
     }
     if (found < 0) return undefined
-    const record = older[found]!
+    const record = v[found]!
     return isTombstone(record) ? undefined : record
   }
 
   /** append adds the key's next version; its revision must be above every retained one. */
   append(record: KeyRecord): void {
-    if (this.#older === undefined) this.#older = [this.#latest]
-    else this.#older.push(this.#latest)
-    this.#latest = record
+    const v = this.#versions
+    if (Array.isArray(v)) v.push(record)
+    else this.#versions = [v, record]
   }
 
   /** dropLatest undoes the last append (an aborted write); returns true when no record is left. */
   dropLatest(): boolean {
-    const older = this.#older
-    if (older === undefined || older.length === 0) return true
-    this.#latest = older.pop()!
-    if (older.length === 0) this.#older = undefined
+    const v = this.#versions
+    if (!Array.isArray(v)) return true
+    v.pop()
+    if (v.length === 1) this.#versions = v[0]!
     return false
   }
 
@@ -99,19 +103,21 @@ export class KeyIndex {
    * the dropped records to `dropped`. Returns true when nothing is left, so the key should leave the index.
    */
   compact(rev: number, dropped?: KeyRecord[]): boolean {
-    if (this.#older === undefined && this.#latest.modRevision > rev) return false
-    const records = this.records
+    const v = this.#versions
+    if (!Array.isArray(v)) {
+      if (v.modRevision > rev || !isTombstone(v)) return false
+      dropped?.push(v)
+      return true
+    }
     // newest is the index of the newest record at or below rev.
     let newest = -1
-    for (let i = 0; i < records.length && records[i]!.modRevision <= rev; i++) newest = i
+    for (let i = 0; i < v.length && v[i]!.modRevision <= rev; i++) newest = i
     if (newest < 0) return false
-    const drop = isTombstone(records[newest]!) ? newest + 1 : newest
+    const drop = isTombstone(v[newest]!) ? newest + 1 : newest
     if (drop === 0) return false
-    if (dropped !== undefined) for (let i = 0; i < drop; i++) dropped.push(records[i]!)
-    if (drop === records.length) return true
-    const kept = records.slice(drop)
-    this.#latest = kept.pop()!
-    this.#older = kept.length > 0 ? kept : undefined
+    if (dropped !== undefined) for (let i = 0; i < drop; i++) dropped.push(v[i]!)
+    if (drop === v.length) return true
+    this.#versions = drop === v.length - 1 ? v[drop]! : v.slice(drop)
     return false
   }
 

@@ -55,7 +55,7 @@ export class StoreIndex {
 
   /** insert adds a key seen for the first time; the caller has checked that it is absent. O(1). */
   insert(key: Bin, first: KeyRecord): KeyIndex {
-    const ki = new KeyIndex(key, first)
+    const ki = new KeyIndex(first)
     this.#byKey.set(key, ki)
     this.#pending.push(ki)
     return ki

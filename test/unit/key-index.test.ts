@@ -4,7 +4,7 @@ import { makeRecord, makeTombstone, type KeyRecord } from '../../src/mvcc/key-re
 
 /** history builds the key index of the class comment's example: puts at 2, 3, delete at 4, puts at 6, 8. */
 function history(): KeyIndex {
-  const ki = new KeyIndex('k', makeRecord('k', 'a', 2, 2, 0, 1, 0n))
+  const ki = new KeyIndex(makeRecord('k', 'a', 2, 2, 0, 1, 0n))
   ki.append(makeRecord('k', 'b', 2, 3, 0, 2, 0n))
   ki.append(makeTombstone('k', 4, 0))
   ki.append(makeRecord('k', 'c', 6, 6, 0, 1, 0n))
@@ -37,7 +37,7 @@ describe('KeyIndex', () => {
   })
 
   test('a deleted key is not live and its latest record is the tombstone', () => {
-    const ki = new KeyIndex('k', makeRecord('k', 'a', 2, 2, 0, 1, 0n))
+    const ki = new KeyIndex(makeRecord('k', 'a', 2, 2, 0, 1, 0n))
     ki.append(makeTombstone('k', 3, 0))
     expect(ki.live).toBe(false)
     expect(ki.generations().map(revs)).toEqual([[2, 3]])
@@ -58,7 +58,7 @@ describe('KeyIndex', () => {
   })
 
   test('compacting a key whose newest record at or below r is a tombstone empties it', () => {
-    const ki = new KeyIndex('k', makeRecord('k', 'a', 2, 2, 0, 1, 0n))
+    const ki = new KeyIndex(makeRecord('k', 'a', 2, 2, 0, 1, 0n))
     ki.append(makeTombstone('k', 3, 0))
     expect(ki.compact(3)).toBe(true)
   })
