@@ -83,7 +83,8 @@ function groups(results: Result[], keep: (r: Result) => boolean): [string, Resul
 /** chart draws one bar per system per case (ops/s, log scale) and a panel of memory per key. */
 function chart(results: Result[], info: RunInfo): string {
   const isMemory = (r: Result) => r.case.startsWith('memory per key')
-  const cases = groups(results, (r) => !isMemory(r) && r.opsPerSec > 0)
+  const isCurve = (r: Result) => r.case.startsWith('put cost curve')
+  const cases = groups(results, (r) => !isMemory(r) && !isCurve(r) && r.opsPerSec > 0)
   const W = 1060
   const left = 330
   const right = W - 190
@@ -151,6 +152,8 @@ function chart(results: Result[], info: RunInfo): string {
       y += 8
     }
   }
+  const curve = curvePanel(results.filter(isCurve), y + 30, left, right)
+  y = curve.bottom
   const H = y + 20
 
   const legend = [
@@ -188,8 +191,47 @@ ${legendOut.join('\n')}
 ${grid.join('\n')}
 ${out.join('\n')}
 ${memOut.join('\n')}
+${curve.svg}
 </svg>
 `
+}
+
+/**
+ * curvePanel draws the put cost curve: ns per put (log scale) against keys in the store (log scale), one line per
+ * system, and a dashed line of log(n) growth from etcdlite's first point (the target: etcdlite stays under it).
+ */
+function curvePanel(rows: Result[], top: number, left: number, right: number): { svg: string; bottom: number } {
+  if (rows.length === 0) return { svg: '', bottom: top - 30 }
+  const sizeOf = (r: Result) => Number(/([\d.]+)(k|M)? keys/.exec(r.case)![1]) * (/M keys/.test(r.case) ? 1e6 : /k keys/.test(r.case) ? 1e3 : 1)
+  const sizes = [...new Set(rows.map(sizeOf))].sort((a, b) => a - b)
+  const systems = [...new Set(rows.map((r) => r.system))]
+  const ns = rows.map((r) => Number(r['nsPerPut']))
+  const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...ns))))
+  const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...ns))))
+  const height = 240
+  const y0 = top + 40
+  const xOf = (n: number) => left + ((Math.log10(n) - Math.log10(sizes[0]!)) / Math.max(1e-9, Math.log10(sizes[sizes.length - 1]!) - Math.log10(sizes[0]!))) * (right - left)
+  const yOf = (v: number) => y0 + height - ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * height
+  const out: string[] = []
+  out.push(`<text x="10" y="${top}" class="title2">Cost of one put as the store grows (ns per put, log scale; lower is better)</text>`)
+  out.push(`<text x="10" y="${top + 16}" class="sub">sequential puts of new keys from empty; each point is the puts between the previous mark and this one; dashed: log(n) growth from etcdlite's first point (the target)</text>`)
+  for (let d = lo; d <= hi; d *= 10) out.push(`<line x1="${left}" y1="${yOf(d)}" x2="${right}" y2="${yOf(d)}" class="grid"/><text x="${left - 6}" y="${yOf(d) + 3}" class="axis" text-anchor="end">${short(d)} ns</text>`)
+  for (const n of sizes) out.push(`<line x1="${xOf(n)}" y1="${y0}" x2="${xOf(n)}" y2="${y0 + height}" class="grid"/><text x="${xOf(n)}" y="${y0 + height + 14}" class="axis" text-anchor="middle">${short(n)} keys</text>`)
+  for (const system of systems) {
+    const points = sizes.map((n) => rows.find((r) => r.system === system && sizeOf(r) === n)).filter((r) => r !== undefined)
+    const color = family(system).color
+    const dash = system.startsWith('Map') ? ' stroke-dasharray="1 3"' : ''
+    out.push(`<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${points.map((r) => `${xOf(sizeOf(r)).toFixed(1)},${yOf(Number(r['nsPerPut'])).toFixed(1)}`).join(' ')}"/>`)
+    const last = points[points.length - 1]!
+    out.push(`<text x="${xOf(sizeOf(last)) + 6}" y="${yOf(Number(last['nsPerPut'])) + 3}" class="val">${esc(system)} ${Math.round(Number(last['nsPerPut']))} ns</text>`)
+  }
+  const base = rows.find((r) => r.system === 'etcdlite memory' && sizeOf(r) === sizes[0])
+  if (base) {
+    const c = Number(base['nsPerPut'])
+    const pts = sizes.map((n) => `${xOf(n).toFixed(1)},${yOf((c * Math.log(n)) / Math.log(sizes[0]!)).toFixed(1)}`)
+    out.push(`<polyline fill="none" class="budget" points="${pts.join(' ')}"/>`)
+  }
+  return { svg: out.join('\n'), bottom: y0 + height + 24 }
 }
 
 function markdown(results: Result[], targets: TargetCheck[], info: RunInfo): string {

@@ -6,6 +6,7 @@ import { benchLease } from './lease.ts'
 import { benchMemory } from './memory.ts'
 import { benchAuth } from './auth.ts'
 import { benchPut } from './put.ts'
+import { benchPutCurve } from './put-curve.ts'
 import { benchRead } from './read.ts'
 import { benchWatch } from './watch.ts'
 import { machine, quick, table, type Result } from './lib.ts'
@@ -23,6 +24,7 @@ type Bench = () => Promise<Result[]>
 /** cases run in this order; `also` lists other words the filter accepts for a case. */
 const cases: { name: string; also: string[]; run: Bench | undefined }[] = [
   { name: 'put', also: [], run: benchPut },
+  { name: 'put-curve', also: ['curve'], run: benchPutCurve },
   { name: 'read', also: ['get', 'txn', 'cas'], run: benchRead },
   { name: 'watch', also: ['fan-out'], run: benchWatch },
   { name: 'lease', also: ['expiry'], run: benchLease },

@@ -20,6 +20,13 @@ const find = (rs: Result[], caseText: string | RegExp, system: string | RegExp) 
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US')
 const x2 = (x: number) => `${x.toFixed(2)}x`
 
+/** sizeOf reads the key count from a case name ("..., 300k keys"). */
+function sizeOf(caseName: string): number {
+  const m = /([\d.]+)(k|M)? keys/.exec(caseName)
+  if (!m) return NaN
+  return Number(m[1]) * (m[2] === 'M' ? 1e6 : m[2] === 'k' ? 1e3 : 1)
+}
+
 export function checkTargets(results: Result[]): TargetCheck[] {
   const out: TargetCheck[] = []
   const missing = (target: string, where: string, why: string) => out.push({ target, where, measured: why, ratio: '', met: undefined })
@@ -43,6 +50,22 @@ export function checkTargets(results: Result[]): TargetCheck[] {
       out.push({ target: 'in-process put >= 60% of raw sorted-btree inserts', where: c, measured: `${fmt(e.opsPerSec)} vs ${fmt(b.opsPerSec)} puts/s`, ratio: `${(ratio * 100).toFixed(0)}%`, met: ratio >= 0.6 })
     }
   }
+
+  // The cost per put as the store grows: at most log(n) growth from the smallest to the largest mark.
+  const curve = results.filter((r) => r.case.startsWith('put cost curve') && r.system === 'etcdlite memory')
+  if (curve.length >= 2) {
+    const first = curve[0]!
+    const last = curve[curve.length - 1]!
+    const growth = Number(last['nsPerPut']) / Number(first['nsPerPut'])
+    const allowed = Math.log(sizeOf(last.case)) / Math.log(sizeOf(first.case))
+    out.push({
+      target: 'cost per put grows at most as log(n)',
+      where: `${first.case} .. ${last.case}`,
+      measured: `${(Number(first['nsPerPut']) / 1000).toFixed(2)} us -> ${(Number(last['nsPerPut']) / 1000).toFixed(2)} us per put`,
+      ratio: `${growth.toFixed(2)}x (log allows ${allowed.toFixed(2)}x)`,
+      met: growth <= allowed,
+    })
+  } else missing('cost per put grows at most as log(n)', 'put-curve', 'not run')
 
   const os64 = find(results, /^put disk os, 64 in flight/, 'etcdlite disk os')
   const etcd64 = find(results, /^put disk fsync, 64 in flight/, /^real etcd/)
