@@ -9,7 +9,7 @@ import { emit } from './lib.ts'
  * sorted-btree (raw: the strings and the structure), etcdlite memory (loaded by one put per key, so one revision per
  * key), antietcd memory. Reported per key: heap (V8 heap used + external + array buffers) and RSS growth after a
  * full collection, beside the raw key+value bytes.
- * Target: etcdlite <= 2x raw key+value bytes + 200 B per key.
+ * Target: etcdlite <= 2x raw key+value bytes + 150 B per key.
  */
 const SYSTEMS = ['Map (raw)', 'sorted-btree (raw)', 'etcdlite memory', 'antietcd memory']
 

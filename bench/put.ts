@@ -52,7 +52,53 @@ export async function benchPut(): Promise<Result[]> {
       })
       results.push(...(await contest(caseName, contestants, rounds)))
     }
+    results.push(...(await existingKeys(n, keys, other)))
   }
+  return results
+}
+
+/**
+ * existingKeys: sequential puts of keys the store already holds (each key written once more per round, its value
+ * alternating, since antietcd skips a put of the value a key already holds). The store is loaded before timing.
+ */
+async function existingKeys(n: number, keys: string[], other: Awaited<ReturnType<typeof otherBuild>>): Promise<Result[]> {
+  // Loaded with values[0]; the warm-up round writes values[2], timed round r writes values[r % 2]: every put changes
+  // its key's value.
+  const values = [asciiValue(256, 3), asciiValue(256, 4), asciiValue(256, 5)]
+  const valueOf = (round: number, warm: boolean) => values[warm ? 2 : round % 2]!
+  const closers: (() => Promise<void>)[] = []
+  const rounds = Math.max(2, Math.ceil(MIN_OPS / n))
+  const engines = [{ system: 'etcdlite memory', open, build: build as string }]
+  if (other) engines.push({ system: `etcdlite memory, ${other.name}`, open: other.module.open, build: other.name })
+  const contestants: Contestant[] = []
+  for (const e of engines) {
+    const etcd = await e.open()
+    for (const key of keys) await etcd.services.kv.put({ key, value: values[0]! })
+    closers.push(() => etcd.close())
+    let round = 0
+    contestants.push({
+      system: e.system,
+      extra: { note: `build: ${e.build}` },
+      async round(t, warm) {
+        const value = valueOf(warm ? round : ++round, warm)
+        const kv = etcd.services.kv
+        await drive(t, warm ? Math.min(n, WARMUP) : n, (i) => kv.put({ key: keys[i]!, value }))
+      },
+    })
+  }
+  const anti = await openAnti()
+  for (const key of keys) await anti.put({ key, value: values[0]! })
+  closers.push(() => anti.close())
+  let antiRound = 0
+  contestants.push({
+    system: 'antietcd memory',
+    async round(t, warm) {
+      const value = valueOf(warm ? antiRound : ++antiRound, warm)
+      await drive(t, warm ? Math.min(n, WARMUP) : n, (i) => anti.put({ key: keys[i]!, value }))
+    },
+  })
+  const results = await contest(`put memory, existing keys, sequential, ${label(n)} keys`, contestants, rounds)
+  for (const close of closers) await close()
   return results
 }
 

@@ -128,7 +128,7 @@ function chart(results: Result[], info: RunInfo): string {
     memOut.push(`<text x="10" y="${y}" class="title2">Memory per key (bytes, linear; shorter is better)</text>`)
     memOut.push(`<text x="10" y="${y + 16}" class="sub">each bar: upper half heap growth (V8 heap + external), lower half RSS growth, after loading and a full GC; dashed red: etcdlite's target</text>`)
     y += 28
-    const maxBytes = Math.max(...mem.flatMap(([, rs]) => rs.flatMap((r) => [Number(r['heapBytesPerKey']), Number(r['rssBytesPerKey']), 2 * Number(r['rawBytesPerKey']) + 200])))
+    const maxBytes = Math.max(...mem.flatMap(([, rs]) => rs.flatMap((r) => [Number(r['heapBytesPerKey']), Number(r['rssBytesPerKey']), 2 * Number(r['rawBytesPerKey']) + 150])))
     const scale = (b: number) => (b / (maxBytes * 1.05)) * (right - left)
     for (const [caseName, rs] of mem) {
       memOut.push(`<text x="10" y="${y + 15}" class="case">${esc(caseName)}</text>`)
@@ -146,9 +146,9 @@ function chart(results: Result[], info: RunInfo): string {
         y += bar + gap
       }
       const xr = left + scale(raw)
-      const xb = left + scale(2 * raw + 200)
+      const xb = left + scale(2 * raw + 150)
       memOut.push(`<line x1="${xr}" y1="${start - 4}" x2="${xr}" y2="${y}" class="mark"/><text x="${xr}" y="${start - 6}" class="axis" text-anchor="middle">raw ${raw}</text>`)
-      memOut.push(`<line x1="${xb}" y1="${start - 4}" x2="${xb}" y2="${y}" class="budget"/><text x="${xb}" y="${start - 6}" class="axis" text-anchor="middle">target ${2 * raw + 200}</text>`)
+      memOut.push(`<line x1="${xb}" y1="${start - 4}" x2="${xb}" y2="${y}" class="budget"/><text x="${xb}" y="${start - 6}" class="axis" text-anchor="middle">target ${2 * raw + 150}</text>`)
       y += 8
     }
   }

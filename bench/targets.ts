@@ -1,7 +1,7 @@
 import type { Result } from './lib.ts'
 
 /**
- * bench/targets: the targets of issue 8, each evaluated on the rows of one run (ratios pair by pair within it).
+ * bench/targets: the targets of issue 8 as the engine-speed issue raised them, each evaluated on the rows of one run (ratios pair by pair within it).
  * A target with no rows in the run (a case filtered out, etcd not installed, the server bench absent) says so
  * instead of passing.
  */
@@ -42,12 +42,22 @@ export function checkTargets(results: Result[]): TargetCheck[] {
       out.push({ target: 'in-process put >= 2x antietcd', where: c, measured: `${fmt(e.opsPerSec)} vs ${fmt(a.opsPerSec)} puts/s`, ratio: x2(ratio), met: ratio >= 2 })
     }
   }
+  // Against raw sorted-btree inserts of the same keys: >= 0.6x at 100k keys, >= 1x at 1M (the engine issue's goals).
   for (const c of putCases) {
     const e = find(results, c, 'etcdlite memory')
     const b = find(results, c, 'sorted-btree (raw)')
-    if (e && b) {
+    const need = c.endsWith(' 1M keys') ? 1 : c.endsWith(' 100k keys') ? 0.6 : undefined
+    if (e && b && need !== undefined) {
       const ratio = e.opsPerSec / b.opsPerSec
-      out.push({ target: 'in-process put >= 60% of raw sorted-btree inserts', where: c, measured: `${fmt(e.opsPerSec)} vs ${fmt(b.opsPerSec)} puts/s`, ratio: `${(ratio * 100).toFixed(0)}%`, met: ratio >= 0.6 })
+      out.push({ target: `in-process put >= ${need}x raw sorted-btree inserts`, where: c, measured: `${fmt(e.opsPerSec)} vs ${fmt(b.opsPerSec)} puts/s`, ratio: x2(ratio), met: ratio >= need })
+    }
+  }
+  for (const c of [...new Set(results.filter((r) => r.case.startsWith('txn compare-and-swap')).map((r) => r.case))]) {
+    const e = find(results, c, 'etcdlite memory')
+    const a = find(results, c, 'antietcd memory')
+    if (e && a) {
+      const ratio = e.opsPerSec / a.opsPerSec
+      out.push({ target: 'compare-and-swap txn >= 2x antietcd', where: c, measured: `${fmt(e.opsPerSec)} vs ${fmt(a.opsPerSec)} txns/s`, ratio: x2(ratio), met: ratio >= 2 })
     }
   }
 
@@ -104,11 +114,11 @@ export function checkTargets(results: Result[]): TargetCheck[] {
 
   for (const m of results.filter((r) => r.case.startsWith('memory per key') && r.system === 'etcdlite memory')) {
     const raw = Number(m['rawBytesPerKey'])
-    const budget = 2 * raw + 200
+    const budget = 2 * raw + 150
     const worst = Math.max(Number(m['heapBytesPerKey']), Number(m['rssBytesPerKey']))
-    out.push({ target: 'memory <= 2x raw key+value bytes + 200 B/key', where: m.case, measured: `heap ${m['heapBytesPerKey']} B/key, RSS ${m['rssBytesPerKey']} B/key; budget ${budget} B/key (raw ${raw})`, ratio: `${((worst / budget) * 100).toFixed(0)}% of budget (the larger of heap and RSS)`, met: worst <= budget })
+    out.push({ target: 'memory <= 2x raw key+value bytes + 150 B/key', where: m.case, measured: `heap ${m['heapBytesPerKey']} B/key, RSS ${m['rssBytesPerKey']} B/key; budget ${budget} B/key (raw ${raw})`, ratio: `${((worst / budget) * 100).toFixed(0)}% of budget (the larger of heap and RSS)`, met: worst <= budget })
   }
-  if (!results.some((r) => r.case.startsWith('memory per key'))) missing('memory <= 2x raw key+value bytes + 200 B/key', 'memory', 'not run')
+  if (!results.some((r) => r.case.startsWith('memory per key'))) missing('memory <= 2x raw key+value bytes + 150 B/key', 'memory', 'not run')
 
   // Targets stated by earlier issues, checked on the same run.
   const idleBase = find(results, /^watch cost to a writer/, 'etcdlite memory, no watchers')
