@@ -23,6 +23,13 @@ export interface IndexRangeResult {
 const REBUILD_SHARE = 4
 
 /**
+ * IDLE_BATCH: once this many new keys wait for the ordered tree, they are taken in while the event loop is idle,
+ * this many per turn (sorted, then inserted in order), so that a range after a burst of new keys rarely has to order
+ * them itself, and no turn is held for long.
+ */
+const IDLE_BATCH = 8192
+
+/**
  * StoreIndex is the key index: every key with retained history, each with its KeyIndex, found by hash for single
  * keys and in unsigned byte order (latin1 strings compare that way) for ranges.
  *
@@ -42,10 +49,16 @@ export class StoreIndex {
   readonly #byKey = new Map<Bin, KeyIndex>()
   /** #pending holds keys in the map and not yet in the tree, in arrival order (possibly stale, see the invariant). */
   #pending: KeyIndex[] = []
+  #idleScheduled = false
 
   /** size is the number of keys with retained history (live or deleted). */
   get size(): number {
     return this.#byKey.size
+  }
+
+  /** waiting is the number of new keys not yet in the ordered tree (stale entries included). */
+  get waiting(): number {
+    return this.#pending.length
   }
 
   /** get finds a key's history by hash lookup. */
@@ -57,7 +70,7 @@ export class StoreIndex {
   insert(key: Bin, first: KeyRecord): KeyIndex {
     const ki = new KeyIndex(first)
     this.#byKey.set(key, ki)
-    this.#pending.push(ki)
+    if (this.#pending.push(ki) >= IDLE_BATCH && !this.#idleScheduled) this.#scheduleIdle()
     return ki
   }
 
@@ -178,12 +191,38 @@ export class StoreIndex {
     yield* this.#order().entries()
   }
 
-  /** #order takes the waiting keys into the tree (see the class comment) and returns the tree. */
+  /**
+   * orderSome takes up to `max` waiting keys into the ordered tree (the newest first) and tells how many still wait.
+   * The background steps use it; so can a caller that wants order ready before a burst of ranges.
+   */
+  orderSome(max: number): number {
+    const pending = this.#pending
+    if (pending.length <= max) this.#order()
+    else this.#takeIn(pending.splice(pending.length - max, max))
+    return this.#pending.length
+  }
+
+  /** #scheduleIdle runs orderSome(IDLE_BATCH) on later event-loop turns until no key waits. */
+  #scheduleIdle(): void {
+    this.#idleScheduled = true
+    setImmediate(() => {
+      this.#idleScheduled = false
+      if (this.orderSome(IDLE_BATCH) > 0) this.#scheduleIdle()
+    })
+  }
+
+  /** #order takes every waiting key into the tree (see the class comment) and returns the tree. */
   #order(): InstanceType<typeof BTree<Bin, KeyIndex>> {
     if (this.#pending.length === 0) return this.#tree
-    const byKey = this.#byKey
     const waiting = this.#pending
     this.#pending = []
+    this.#takeIn(waiting)
+    return this.#tree
+  }
+
+  /** #takeIn puts the given waiting entries (skipping stale ones) into the ordered tree. */
+  #takeIn(waiting: KeyIndex[]): void {
+    const byKey = this.#byKey
     // Sorting the keys as plain strings (no comparator) is V8's fastest sort; each key finds its KeyIndex again.
     const keys: Bin[] = []
     for (const ki of waiting) if (byKey.get(ki.key) === ki) keys.push(ki.key)
@@ -191,12 +230,11 @@ export class StoreIndex {
     const tree = this.#tree
     if (keys.length * REBUILD_SHARE < tree.size) {
       for (const key of keys) tree.set(key, byKey.get(key)!)
-      return tree
+      return
     }
     const values = keys.map((key) => byKey.get(key)!)
     const merged = tree.size === 0 ? { keys, values } : mergeSorted(tree.keysArray(), tree.valuesArray(), keys, values)
     this.#tree = bulkLoad(merged.keys, merged.values, MAX_NODE_SIZE, defaultComparator)
-    return this.#tree
   }
 }
 

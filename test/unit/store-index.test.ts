@@ -54,6 +54,7 @@ type Step =
   | { kind: 'range'; key: string; end: string; back: number; limit: number }
   | { kind: 'compact'; back: number }
   | { kind: 'walk' }
+  | { kind: 'orderSome'; max: number }
 
 // Keys from a small alphabet collide often; latin1 bytes above 0x7f and "\0" check byte order at the edges.
 const keyArb = fc.string({ unit: fc.constantFrom('a', 'b', 'c', '\x00', '\x7f', '\x80', '\xff'), minLength: 1, maxLength: 3 })
@@ -66,6 +67,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('range' as const), key: keyArb, end: endArb, back: fc.nat(6), limit: fc.nat(4) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('compact' as const), back: fc.nat(4) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'walk' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('orderSome' as const), max: fc.nat(5) }) },
 )
 
 function pairs(records: KeyRecord[]): [string, string][] {
@@ -136,6 +138,10 @@ async function run(steps: Step[]): Promise<void> {
         model.compactRev = rev
         break
       }
+      case 'orderSome':
+        // Part of the waiting keys join the tree (as a background step does); the rest still wait.
+        store.index.orderSome(step.max)
+        break
       case 'walk': {
         // Page walks and the full walk see every key with retained history, in byte order, each once.
         const paged: string[] = []
@@ -186,6 +192,17 @@ describe('StoreIndex: lazily ordered keys', () => {
     expect(store.index.get('x')).toBeUndefined()
     store.put('x', '2', 0n)
     expect(pairs(store.read().range('\0', UNBOUNDED).records)).toEqual([['x', '2']])
+  })
+
+  test('after a burst of new keys, background steps take them into the ordered tree while the event loop is idle', async () => {
+    const store = new MvccStore()
+    for (let i = 0; i < 40_000; i++) store.put(`k${(i * 7919) % 40_000}`, 'v', 0n)
+    expect(store.index.waiting).toBe(40_000)
+    for (let turn = 0; turn < 20 && store.index.waiting > 0; turn++) await new Promise((resolve) => setImmediate(resolve))
+    expect(store.index.waiting).toBe(0)
+    const keys = [...store.index.entries()].map(([k]) => k)
+    expect(keys).toHaveLength(40_000)
+    expect(keys).toEqual([...keys].sort())
   })
 
   test('a new key taken back by an aborted write, while waiting for order, leaves no trace; put again it appears once', () => {
