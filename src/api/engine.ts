@@ -239,6 +239,7 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
     },
   })
   onClose.push(() => lessor.close())
+  onClose.push(() => store.close())
   store.onCommit((commit) => trackLeases(lessor, commit))
 
   // Auth: users, roles and the switch live beside the keys, written whole on every change (see AuthStore).

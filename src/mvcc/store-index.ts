@@ -50,6 +50,7 @@ export class StoreIndex {
   /** #pending holds keys in the map and not yet in the tree, in arrival order (possibly stale, see the invariant). */
   #pending: KeyIndex[] = []
   #idleScheduled = false
+  #background = true
 
   /** size is the number of keys with retained history (live or deleted). */
   get size(): number {
@@ -70,7 +71,7 @@ export class StoreIndex {
   insert(key: Bin, first: KeyRecord): KeyIndex {
     const ki = new KeyIndex(first)
     this.#byKey.set(key, ki)
-    if (this.#pending.push(ki) >= IDLE_BATCH && !this.#idleScheduled) this.#scheduleIdle()
+    if (this.#pending.push(ki) >= IDLE_BATCH && !this.#idleScheduled && this.#background) this.#scheduleIdle()
     return ki
   }
 
@@ -202,12 +203,17 @@ export class StoreIndex {
     return this.#pending.length
   }
 
+  /** stopBackground ends the background steps (the engine closed): waiting keys are ordered only on demand. */
+  stopBackground(): void {
+    this.#background = false
+  }
+
   /** #scheduleIdle runs orderSome(IDLE_BATCH) on later event-loop turns until no key waits. */
   #scheduleIdle(): void {
     this.#idleScheduled = true
     setImmediate(() => {
       this.#idleScheduled = false
-      if (this.orderSome(IDLE_BATCH) > 0) this.#scheduleIdle()
+      if (this.#background && this.orderSome(IDLE_BATCH) > 0) this.#scheduleIdle()
     })
   }
 

@@ -120,6 +120,11 @@ export class MvccStore {
     this.#compactListeners.push(listener)
   }
 
+  /** close ends the store's background work (the index's ordering steps); reads and writes still work. */
+  close(): void {
+    this.index.stopBackground()
+  }
+
   /** read opens a read txn at the current revision. */
   read(): ReadTxn {
     return new ReadTxn(this, this.#rev)
