@@ -9,7 +9,8 @@ import { open, type Engine } from './subject.ts'
  * time; then a compare-and-swap txn (compare the key's mod revision with the one last seen, then put), the
  * optimistic-concurrency step of every etcd client, over stores of 1k and 100k keys.
  * Systems: Map and sorted-btree (raw baselines; the tree answers prefixes with getRange), etcdlite through
- * `services.kv.range` / `services.kv.txn`, antietcd's embedded `range` / `txn`.
+ * `services.kv.range` / `services.kv.txn`, antietcd's embedded `range` / `txn`. Last, 100-key prefix reads of values,
+ * keys only and counts only over 256 B and 4 KB values (see valueSizes).
  */
 const GETS = quick ? 50_000 : 200_000
 const PREFIX_GETS = quick ? 5_000 : 20_000
@@ -83,6 +84,58 @@ export async function benchRead(): Promise<Result[]> {
       )),
     )
     if (n <= 100_000) results.push(...(await cas(s, n)))
+    await s.etcd.close()
+    await s.anti.close()
+  }
+  results.push(...(await valueSizes()))
+  return results
+}
+
+/**
+ * valueSizes: 100-key prefix reads of whole values, keys only and counts only, over two 10k-key stores that differ
+ * only in their value size (256 B and 4 KB). A read that costs no value bytes costs the same on both.
+ * antietcd has keys_only but no count_only.
+ */
+async function valueSizes(): Promise<Result[]> {
+  const n = 10_000
+  const keys = dirKeys(n)
+  const stores: { size: string; etcd: Engine; anti: AntiEtcd & { close(): Promise<void> } }[] = []
+  for (const [size, bytes] of [['256 B', 256], ['4 KB', 4096]] as const) {
+    const value = asciiValue(bytes)
+    const etcd = await open()
+    const anti = await openAnti()
+    for (let i = 0; i < n; i += 100) {
+      const batch = keys.slice(i, i + 100)
+      await etcd.services.kv.txn({ success: batch.map((key) => ({ requestPut: { key, value } })) })
+      await anti.txn({ success: batch.map((key) => ({ request_put: { key, value } })) })
+    }
+    stores.push({ size, etcd, anti })
+  }
+  const dirs = n / 100
+  const prefix = (i: number) => dirPrefix((i * 31) % dirs)
+  const upper = (p: string) => p.slice(0, -1) + '0'
+  const many = (system: string, get: (i: number) => unknown): Contestant => ({
+    system,
+    round: async (t, warm) => void (await drive(t, warm ? 200 : PREFIX_GETS, async (i) => get(i))),
+  })
+  const results: Result[] = []
+  for (const mode of ['values', 'keysOnly', 'countOnly'] as const) {
+    const opts = { keysOnly: mode === 'keysOnly', countOnly: mode === 'countOnly' }
+    const contestants = stores.map((s) =>
+      many(`etcdlite memory, ${s.size} values`, (i) => s.etcd.services.kv.range({ key: prefix(i), rangeEnd: upper(prefix(i)), ...opts })),
+    )
+    if (mode !== 'countOnly') {
+      for (const s of stores) {
+        contestants.push(
+          many(`antietcd memory, ${s.size} values`, (i) =>
+            s.anti.range({ key: prefix(i), range_end: antiPrefixEnd(prefix(i)), keys_only: opts.keysOnly }),
+          ),
+        )
+      }
+    }
+    results.push(...(await contest(`get 100-key prefix (${mode}), 256 B vs 4 KB values, ${label(n)}-key store`, contestants, 1)))
+  }
+  for (const s of stores) {
     await s.etcd.close()
     await s.anti.close()
   }

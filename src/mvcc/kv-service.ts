@@ -1,4 +1,3 @@
-import { Buffer } from 'node:buffer'
 import { fromBin } from '../util/bytes.ts'
 import { EtcdError } from '../util/errors.ts'
 import type {
@@ -18,6 +17,7 @@ import type {
   TxnResponse,
 } from '../messages/kv.ts'
 import { applyDelete, applyPut, applyRange, type LeaseRegistry, type RangeOutcome } from './apply.ts'
+import { EMPTY, keyValues } from './key-values.ts'
 import type { KeyRecord } from './key-record.ts'
 import { raftRequestSize } from './request-size.ts'
 import { int } from '../util/fields.ts'
@@ -55,8 +55,6 @@ export interface KvContext {
   readonly leaseKeys?: LeaseKeys
 }
 
-const EMPTY = Buffer.alloc(0)
-
 /**
  * KvService is etcd's KV service over the MVCC store: it parses each request (etcd's static checks), applies it in a
  * read or write txn, and answers the proto-shaped response. A request that fails changes nothing.
@@ -70,15 +68,23 @@ export class KvService implements KV {
     this.#ctx = ctx
   }
 
-  async range(request: RangeRequest, credentials?: CallCredentials): Promise<RangeResponse> {
-    this.#ctx.assertOpen()
-    const op = parseRange(request)
-    if (credentials !== undefined || this.#ctx.access?.enabled === true) this.#check(credentials, op)
-    const view = this.#ctx.store.read()
-    this.stats.ranges++
-    const outcome = applyRange(view, op)
-    await this.#ctx.durable()
-    return rangeResponse(outcome, this.#ctx.header(view.rev))
+  range(request: RangeRequest, credentials?: CallCredentials): Promise<RangeResponse> {
+    // Not async, as put: a read with nothing waiting for the disk settles a ready promise without an async frame.
+    try {
+      const ctx = this.#ctx
+      ctx.assertOpen()
+      const op = parseRange(request)
+      if (credentials !== undefined || ctx.access?.enabled === true) this.#check(credentials, op)
+      const view = ctx.store.read()
+      this.stats.ranges++
+      const outcome = applyRange(view, op)
+      const wait = ctx.durable()
+      // The answer is built once the wait is over, so a read that fails meanwhile copies nothing.
+      if (wait === undefined) return Promise.resolve(rangeResponse(outcome, ctx.header(view.rev)))
+      return wait.then(() => rangeResponse(outcome, ctx.header(view.rev)))
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   put(request: PutRequest, credentials?: CallCredentials): Promise<PutResponse> {
@@ -140,7 +146,7 @@ export class KvService implements KV {
       return {
         header: ctx.header(ctx.store.rev),
         deleted: outcome.deleted,
-        prevKvs: outcome.prevs === undefined ? [] : outcome.prevs.map((r) => keyValue(r, false)),
+        prevKvs: outcome.prevs === undefined ? [] : keyValues(outcome.prevs, false),
       }
     } finally {
       txn.abort()
@@ -224,10 +230,11 @@ export function keyValue(record: KeyRecord, keysOnly: boolean): KeyValue {
   }
 }
 
+/** rangeResponse answers a range: its kvs copy the records' bytes (key-values.ts), countOnly has no records. */
 function rangeResponse(outcome: RangeOutcome, header: ResponseHeader): RangeResponse {
   return {
     header,
-    kvs: outcome.records.map((r) => keyValue(r, outcome.keysOnly)),
+    kvs: outcome.records.length === 0 ? [] : keyValues(outcome.records, outcome.keysOnly),
     more: outcome.more,
     count: outcome.count,
   }
@@ -252,7 +259,7 @@ function responseOp(outcome: OpOutcome, rev: number): ResponseOp {
         responseDeleteRange: {
           header,
           deleted: outcome.deleted,
-          prevKvs: outcome.prevs === undefined ? [] : outcome.prevs.map((r) => keyValue(r, false)),
+          prevKvs: outcome.prevs === undefined ? [] : keyValues(outcome.prevs, false),
         },
       }
     case 'txn':
