@@ -3,7 +3,7 @@ import { isTombstone, type KeyRecord } from '../mvcc/key-record.ts'
 import type { Commit, MvccStore } from '../mvcc/store.ts'
 import { CommitBatches } from './commit-batches.ts'
 import { EventBatch, type StorageEvent } from './event-batch.ts'
-import { IntervalTree } from './interval-tree.ts'
+import { IntervalTree, type IntervalHandle } from './interval-tree.ts'
 import type { Watcher } from './watcher.ts'
 
 export interface WatchHubOptions {
@@ -42,12 +42,18 @@ export class WatchHub {
   readonly #options: WatchHubOptions
   readonly #prevOf: (record: KeyRecord) => KeyRecord | undefined
   readonly #single = new Map<string, Set<Watcher>>()
-  readonly #ranges = new IntervalTree<Watcher>()
+  /**
+   * #ranges holds one interval per distinct watched range, its value the synced watchers of that range (#rangeSets
+   * finds it by range), so a thousand watchers of one prefix cost one interval in every lookup.
+   */
+  readonly #ranges = new IntervalTree<Set<Watcher>>()
+  readonly #rangeSets = new Map<string, { readonly watchers: Set<Watcher>; readonly handle: IntervalHandle }>()
   readonly #unsynced = new Set<Watcher>()
   readonly #progressWatchers = new Set<Watcher>()
   /** #matched and #stabbed are notify's scratch lists, empty between calls (notify is never re-entered). */
   readonly #matched: Watcher[] = []
   readonly #stabbed: Watcher[] = []
+  readonly #stabbedSets: Set<Watcher>[] = []
   #progressTimer: Timer | undefined
   #closed = false
 
@@ -59,8 +65,9 @@ export class WatchHub {
 
   /** size is the number of watchers, synced or not. */
   get size(): number {
-    let n = this.#unsynced.size + this.#ranges.size
+    let n = this.#unsynced.size
     for (const set of this.#single.values()) n += set.size
+    for (const { watchers } of this.#rangeSets.values()) n += watchers.size
     return n
   }
 
@@ -104,7 +111,14 @@ export class WatchHub {
       if (set === undefined) this.#single.set(w.key, (set = new Set()))
       set.add(w)
     } else {
-      w.handle = this.#ranges.insert(w.key, w.end, w)
+      const id = rangeId(w.key, w.end)
+      let range = this.#rangeSets.get(id)
+      if (range === undefined) {
+        const watchers = new Set<Watcher>()
+        range = { watchers, handle: this.#ranges.insert(w.key, w.end, watchers) }
+        this.#rangeSets.set(id, range)
+      }
+      range.watchers.add(w)
     }
   }
 
@@ -114,9 +128,13 @@ export class WatchHub {
       const set = this.#single.get(w.key)
       set?.delete(w)
       if (set?.size === 0) this.#single.delete(w.key)
-    } else if (w.handle !== undefined) {
-      this.#ranges.remove(w.handle)
-      w.handle = undefined
+    } else {
+      const id = rangeId(w.key, w.end)
+      const range = this.#rangeSets.get(id)
+      if (range !== undefined && range.watchers.delete(w) && range.watchers.size === 0) {
+        this.#ranges.remove(range.handle)
+        this.#rangeSets.delete(id)
+      }
     }
   }
 
@@ -162,15 +180,10 @@ export class WatchHub {
     const set = this.#single.get(key)
     if (set !== undefined) for (const w of set) if (w.nextRev <= rev) out.push(w)
     if (this.#ranges.size > 0) {
-      const from = out.length
-      this.#ranges.stab(key, out)
-      // Rare: a synced range watcher whose startRevision is still ahead; drop it from this commit.
-      for (let j = from; j < out.length; j++) {
-        if (out[j]!.nextRev > rev) {
-          out.splice(j, 1)
-          j--
-        }
-      }
+      const sets = this.#stabbedSets
+      this.#ranges.stab(key, sets)
+      for (const watchers of sets) for (const w of watchers) if (w.nextRev <= rev) out.push(w)
+      sets.length = 0
     }
   }
 
@@ -252,4 +265,9 @@ export class WatchHub {
       w.quiet = true
     }
   }
+}
+
+/** rangeId names a range [key, end) in a map: the key's length first, so no two ranges share a name. */
+function rangeId(key: string, end: string): string {
+  return `${key.length}:${key}${end}`
 }

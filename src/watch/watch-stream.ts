@@ -137,7 +137,8 @@ export class WatchStream implements PollStream<WatchRequest, WatchResponse>, Wat
     const watcher = queue[head + 1] as Watcher | undefined
     queue[head] = queue[head + 1] = undefined
     this.#head = head + 2
-    if (this.#head === queue.length) {
+    // The queue is reset once emptied, but not after every response: resizing an array is not free.
+    if (this.#head === queue.length && this.#head >= 64) {
       queue.length = 0
       this.#head = 0
     } else if (this.#head > 2048 && this.#head * 2 > queue.length) {

@@ -1,6 +1,5 @@
 import type { Bin } from '../util/bytes.ts'
 import type { EventBatch } from './event-batch.ts'
-import type { IntervalHandle } from './interval-tree.ts'
 
 /** WatcherOptions are a watcher's choices from its create request. */
 export interface WatcherOptions {
@@ -47,7 +46,6 @@ export class Watcher {
   catchUpScheduled = false
   /** quiet is true when no event reached the watcher since the last progress notification. */
   quiet = true
-  handle: IntervalHandle | undefined
   /**
    * stamp and hits are the hub's scratch space while it matches a commit of several changes: `hits` lists the
    * changes the watcher covers, valid while `stamp` is that commit's revision. Reused from commit to commit.
