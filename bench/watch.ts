@@ -1,36 +1,47 @@
 import { EventEmitter } from 'node:events'
+import v8 from 'node:v8'
 import { openAnti } from './peers/antietcd.ts'
-import { asciiValue, emit, quick, rate, settle, tick, Timer, type Result } from './lib.ts'
+import { asciiValue, contest, quick, settle, tick, type Contestant, type Result, type Timer } from './lib.ts'
 import { open, type Engine } from './subject.ts'
 
 /**
  * bench/watch: events delivered per second to 1, 100 and 1000 watchers of one prefix while a writer puts to 100 keys
  * under it (yielding to the event loop every 64 puts, as a busy server would): etcdlite's watch streams
  * (`engine.watch`, consumed with for await), antietcd's embedded `create_watch` callbacks, and a Node EventEmitter
- * with as many listeners (raw baseline: synchronous delivery of one shared object, nothing queued).
+ * with as many listeners (raw baseline: synchronous delivery of one shared object, nothing queued). Each row also
+ * says how many bytes the JS heap allocated per event delivered (writer and watchers together; V8's GC statistics).
  * Then what watchers cost a writer: puts/s with no watchers, with 1000 idle watchers of other keys, and beside one
- * prefix watcher whose consumer never reads.
- * Targets: >= 1M events/s delivered to 1000 watchers; idle watchers cost writers < 10%.
+ * prefix watcher whose consumer never reads (with the heap left after each round, to show it stays bounded).
+ * Systems run in interleaved rounds (A B C A B C ...), so the machine's other load falls on each alike.
+ * Targets (engine speed issue): fan-out >= 2x antietcd at 100 and 1000 watchers and >= 3M events/s at 1000, about
+ * 200 B allocated per event delivered; idle watchers and a stalled watcher each cost writers < 5%.
  */
 export async function benchWatch(): Promise<Result[]> {
   const results: Result[] = []
   for (const watchers of [1, 100, 1000]) {
-    const writes = Math.max(quick ? 1_000 : 2_000, Math.floor((quick ? 50_000 : 200_000) / watchers))
+    // About a million events per round at --quick (four at full size), and at least 2,000 writes.
+    const writes = Math.min(quick ? 50_000 : 200_000, Math.max(2_000, Math.floor((quick ? 1e6 : 4e6) / watchers)))
     results.push(...(await fanOutCase(watchers, writes)))
   }
-  const puts = quick ? 50_000 : 200_000
-  const caseName = `watch cost to a writer, ${puts / 1000}k puts`
-  results.push(emit((await writer(puts, async () => undefined)).result(caseName, 'etcdlite memory, no watchers')))
-  const idle = await writer(puts, async (etcd) => {
-    for (let i = 0; i < 1000; i++) etcd.watch(`other/${i}`)
-  })
-  results.push(emit(idle.result(caseName, 'etcdlite memory, 1000 idle key watchers')))
-  const stalled = await writer(puts, async (etcd) => {
-    // A watcher of every key whose consumer never reads: it must fall back to history, not slow the writer.
-    const w = etcd.watch('', { prefix: true })
-    void w.next()
-  })
-  results.push(emit(stalled.result(caseName, 'etcdlite memory, one stalled prefix watcher')))
+  const puts = quick ? 20_000 : 100_000
+  const rounds = quick ? 5 : 10
+  results.push(
+    ...(await contest(
+      `watch cost to a writer, ${rounds} x ${puts / 1000}k puts`,
+      [
+        writer('etcdlite memory, no watchers', puts, async () => undefined),
+        writer('etcdlite memory, 1000 idle key watchers', puts, async (etcd) => {
+          for (let i = 0; i < 1000; i++) etcd.watch(`other/${i}`)
+        }),
+        writer('etcdlite memory, one stalled prefix watcher', puts, async (etcd) => {
+          // A watcher of every key whose consumer never reads: it must fall back to history, not slow the writer.
+          const w = etcd.watch('', { prefix: true })
+          void w.next()
+        }),
+      ],
+      rounds,
+    )),
+  )
   return results
 }
 
@@ -39,109 +50,146 @@ const values = [asciiValue(64, 11), asciiValue(64, 12)]
 const keyOf = (i: number) => `fan/${i % 100}`
 const valueOf = (i: number) => values[Math.floor(i / 100) & 1]!
 
+/** FanOut is one system's fan-out round: it returns the events delivered, timed on `timer` from first write to last delivery. */
+type FanOut = (watchers: number, writes: number, timer: Timer) => Promise<number>
+
+const fanOutSystems: Record<string, FanOut> = {
+  'EventEmitter (raw)': async (watchers, n, timer) => {
+    const bus = new EventEmitter()
+    bus.setMaxListeners(0)
+    let delivered = 0
+    for (let w = 0; w < watchers; w++) bus.on('put', (e: { key: string }) => void (e.key.length > 0 && delivered++))
+    timer.start()
+    for (let i = 0; i < n; i++) {
+      bus.emit('put', { key: keyOf(i), value: valueOf(i), modRevision: i + 2 })
+      if (i % 64 === 0) await tick()
+    }
+    return done(timer, delivered, watchers * n)
+  },
+  'etcdlite memory': async (watchers, n, timer) => {
+    const etcd = await open()
+    let delivered = 0
+    const consumers = Promise.all(
+      Array.from({ length: watchers }, async () => {
+        let seen = 0
+        for await (const r of etcd.watch('fan/', { prefix: true })) {
+          seen += r.events.length
+          delivered += r.events.length
+          if (seen === n) break
+        }
+      }),
+    )
+    await tick()
+    timer.start()
+    for (let i = 0; i < n; i++) {
+      await etcd.put(keyOf(i), valueOf(i))
+      if (i % 64 === 0) await tick()
+    }
+    await consumers
+    const events = done(timer, delivered, watchers * n)
+    await etcd.close()
+    return events
+  },
+  'antietcd memory': async (watchers, n, timer) => {
+    const anti = await openAnti()
+    let delivered = 0
+    let finished!: () => void
+    const all = new Promise<void>((resolve) => (finished = resolve))
+    const total = watchers * n
+    for (let w = 0; w < watchers; w++) {
+      await anti.create_watch({ key: 'fan/', range_end: 'fan0' }, (msg) => {
+        delivered += msg.result.events?.length ?? 0
+        if (delivered === total) finished()
+      })
+    }
+    timer.start()
+    for (let i = 0; i < n; i++) {
+      await anti.put({ key: keyOf(i), value: valueOf(i) })
+      if (i % 64 === 0) await tick()
+    }
+    await all
+    const events = done(timer, delivered, total)
+    await anti.close()
+    return events
+  },
+}
+
 async function fanOutCase(watchers: number, writes: number): Promise<Result[]> {
   const caseName = `watch fan-out, ${watchers} watcher${watchers === 1 ? '' : 's'}`
-  // Each system's run returns the events delivered and the seconds from the first write to the last delivery.
-  const systems: { system: string; run(n: number): Promise<{ events: number; seconds: number }> }[] = [
-    {
-      system: 'EventEmitter (raw)',
-      async run(n) {
-        const bus = new EventEmitter()
-        bus.setMaxListeners(0)
-        let delivered = 0
-        for (let w = 0; w < watchers; w++) bus.on('put', (e: { key: string }) => void (e.key.length > 0 && delivered++))
-        const t0 = performance.now()
-        for (let i = 0; i < n; i++) {
-          bus.emit('put', { key: keyOf(i), value: valueOf(i), modRevision: i + 2 })
-          if (i % 64 === 0) await tick()
-        }
-        return done(delivered, watchers * n, t0)
+  const contestants = Object.entries(fanOutSystems).map(([system, run]): Contestant => {
+    const allocated = { bytes: 0, events: 0 }
+    const extra: Record<string, unknown> = { writes }
+    return {
+      system,
+      extra,
+      async round(timer, warm) {
+        if (warm) return void (await run(watchers, Math.min(writes, 500), timer))
+        const meter = startAllocationMeter()
+        allocated.events += await run(watchers, writes, timer)
+        allocated.bytes += meter.stop()
+        extra['bytesPerEvent'] = Math.round(allocated.bytes / allocated.events)
       },
-    },
-    {
-      system: 'etcdlite memory',
-      async run(n) {
-        const etcd = await open()
-        let delivered = 0
-        const consumers = Promise.all(
-          Array.from({ length: watchers }, async () => {
-            let seen = 0
-            for await (const r of etcd.watch('fan/', { prefix: true })) {
-              seen += r.events.length
-              delivered += r.events.length
-              if (seen === n) break
-            }
-          }),
-        )
-        await tick()
-        const t0 = performance.now()
-        for (let i = 0; i < n; i++) {
-          await etcd.put(keyOf(i), valueOf(i))
-          if (i % 64 === 0) await tick()
-        }
-        await consumers
-        const r = done(delivered, watchers * n, t0)
-        await etcd.close()
-        return r
-      },
-    },
-    {
-      system: 'antietcd memory',
-      async run(n) {
-        const anti = await openAnti()
-        let delivered = 0
-        let finished!: () => void
-        const all = new Promise<void>((resolve) => (finished = resolve))
-        const total = watchers * n
-        for (let w = 0; w < watchers; w++) {
-          await anti.create_watch({ key: 'fan/', range_end: 'fan0' }, (msg) => {
-            delivered += msg.result.events?.length ?? 0
-            if (delivered === total) finished()
-          })
-        }
-        const t0 = performance.now()
-        for (let i = 0; i < n; i++) {
-          await anti.put({ key: keyOf(i), value: valueOf(i) })
-          if (i % 64 === 0) await tick()
-        }
-        await all
-        const r = done(delivered, total, t0)
-        await anti.close()
-        return r
-      },
-    },
-  ]
-  for (const s of systems) {
-    settle()
-    await s.run(Math.min(writes, 500)) // warm-up
-  }
-  const results: Result[] = []
-  for (const s of systems) {
-    settle()
-    const { events, seconds } = await s.run(writes)
-    results.push(emit(rate(caseName, s.system, events, seconds, { writes })))
-  }
-  return results
+    }
+  })
+  return contest(caseName, contestants, quick ? 3 : 5)
 }
 
-function done(delivered: number, expected: number, t0: number): { events: number; seconds: number } {
+function done(timer: Timer, delivered: number, expected: number): number {
+  timer.stop(delivered)
   if (delivered !== expected) throw new Error(`fan-out delivered ${delivered} of ${expected}`)
-  return { events: delivered, seconds: (performance.now() - t0) / 1000 }
+  return delivered
 }
 
-async function writer(puts: number, setup: (etcd: Engine) => Promise<void>): Promise<Timer> {
-  settle()
-  const etcd = await open()
-  await setup(etcd)
-  const value = Buffer.alloc(64, 1)
-  const t = new Timer()
-  t.start()
-  for (let i = 0; i < puts; i++) {
-    const t0 = process.hrtime.bigint()
-    await etcd.put(`key/${i % 10_000}`, value)
-    if (i % 64 === 0) t.sample(t0)
+/**
+ * startAllocationMeter counts the bytes the JS heap allocates from now until stop(): the used heap before each
+ * garbage collection less the used heap after the one before (V8's GC profiler), plus the growth since the last one.
+ * Buffers' backing stores live outside the JS heap and are not counted.
+ */
+function startAllocationMeter(): { stop(): number } {
+  const profiler = new v8.GCProfiler()
+  const before = v8.getHeapStatistics().used_heap_size
+  profiler.start()
+  return {
+    stop() {
+      const data = profiler.stop()
+      const end = v8.getHeapStatistics().used_heap_size
+      let previous = before
+      let bytes = 0
+      for (const gc of data?.statistics ?? []) {
+        bytes += gc.beforeGC.heapStatistics.usedHeapSize - previous
+        previous = gc.afterGC.heapStatistics.usedHeapSize
+      }
+      return bytes + end - previous
+    },
   }
-  t.stop(puts)
-  await etcd.close()
-  return t
+}
+
+/** writer is a contestant putting `puts` keys, one at a time, into a fresh engine prepared by `setup`. */
+function writer(system: string, puts: number, setup: (etcd: Engine) => Promise<void>): Contestant {
+  const value = Buffer.alloc(64, 1)
+  const extra: Record<string, unknown> = {}
+  let heapMax = 0
+  return {
+    system,
+    extra,
+    async round(timer, warm) {
+      const etcd = await open()
+      await setup(etcd)
+      const n = warm ? Math.min(puts, 5_000) : puts
+      timer.start()
+      for (let i = 0; i < n; i++) {
+        const t0 = process.hrtime.bigint()
+        await etcd.put(`key/${i % 10_000}`, value)
+        if (i % 64 === 0) timer.sample(t0)
+      }
+      timer.stop(n)
+      if (!warm) {
+        // The heap left with the engine still open (after a full collection): a stalled watcher must not grow it.
+        settle()
+        heapMax = Math.max(heapMax, v8.getHeapStatistics().used_heap_size)
+        extra['heapMB'] = Math.round(heapMax / 2 ** 20)
+      }
+      await etcd.close()
+    },
+  }
 }

@@ -102,6 +102,15 @@ function result(r: WatchResponse, events: readonly WatchEvent[]): WatchResult {
 const DONE: IteratorResult<WatchResult> = Object.freeze({ done: true, value: undefined })
 
 /**
+ * captureResolve is the one executor of every promise a waiting next() makes: it hands the resolve function over in
+ * `captured` (the executor runs synchronously inside `new Promise`), so a wait allocates no closure of its own.
+ */
+let captured: ((step: IteratorResult<WatchResult>) => void) | undefined
+function captureResolve(resolve: (step: IteratorResult<WatchResult>) => void): void {
+  captured = resolve
+}
+
+/**
  * WatchIterator pulls one services-level response per step (an async generator costs twice as much per event).
  * Over the in-process engine (a PollStream) a result whose response is already queued costs one resolved promise,
  * and a wait costs one promise, resolved by the stream when a response arrives; other streams are awaited.
@@ -124,10 +133,11 @@ class WatchIterator implements Watching, StreamReader {
     if (poll === undefined) return this.#await()
     const step = this.#drain(poll)
     if (step !== undefined) return Promise.resolve(step)
-    return new Promise((resolve) => {
-      this.#resolve = resolve
-      poll.onReady(this)
-    })
+    const promise = new Promise(captureResolve)
+    this.#resolve = captured
+    captured = undefined
+    poll.onReady(this)
+    return promise
   }
 
   /** ready is the stream telling a waiting next() that a response is queued or the stream ended. */

@@ -56,7 +56,7 @@ export class IntervalTree<V> {
   }
 
   /** stab appends to `out` the value of every interval with start <= point < end, in start order. */
-  stab(point: Bin, out: V[]): void {
+  stab(point: Bin, out: { push(value: V): void }): void {
     stabNode(this.#root, point, out)
   }
 }
@@ -121,7 +121,7 @@ function merge<V>(a: Node<V> | undefined, b: Node<V> | undefined): Node<V> | und
   return update(b)
 }
 
-function stabNode<V>(n: Node<V> | undefined, point: Bin, out: V[]): void {
+function stabNode<V>(n: Node<V> | undefined, point: Bin, out: { push(value: V): void }): void {
   while (n !== undefined && n.maxEnd > point) {
     stabNode(n.left, point, out)
     if (n.start > point) return

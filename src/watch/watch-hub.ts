@@ -51,9 +51,9 @@ export class WatchHub {
   readonly #unsynced = new Set<Watcher>()
   readonly #progressWatchers = new Set<Watcher>()
   /** #matched and #stabbed are notify's scratch lists, empty between calls (notify is never re-entered). */
-  readonly #matched: Watcher[] = []
-  readonly #stabbed: Watcher[] = []
-  readonly #stabbedSets: Set<Watcher>[] = []
+  readonly #matched = new Scratch<Watcher>()
+  readonly #stabbed = new Scratch<Watcher>()
+  readonly #stabbedSets = new Scratch<Set<Watcher>>()
   #progressTimer: Timer | undefined
   #closed = false
 
@@ -147,16 +147,17 @@ export class WatchHub {
     try {
       if (changes.length === 1) {
         this.#match(changes[0]!.record.key, rev, matched)
-        if (matched.length === 0) return
+        if (matched.size === 0) return
         const batches = new CommitBatches(commit, this.#prevOf)
-        for (const w of matched) this.#deliver(w, rev, batches, undefined)
+        for (let j = 0; j < matched.size; j++) this.#deliver(matched.at(j), rev, batches, undefined)
         return
       }
       // Several changes: each watcher collects the indexes of the changes it covers (its hits), once per commit.
       const stabbed = this.#stabbed
       for (let i = 0; i < changes.length; i++) {
         this.#match(changes[i]!.record.key, rev, stabbed)
-        for (const w of stabbed) {
+        for (let j = 0; j < stabbed.size; j++) {
+          const w = stabbed.at(j)
           if (w.stamp !== rev) {
             w.stamp = rev
             w.hits.length = 0
@@ -164,26 +165,29 @@ export class WatchHub {
           }
           w.hits.push(i)
         }
-        stabbed.length = 0
+        stabbed.clear()
       }
-      if (matched.length === 0) return
+      if (matched.size === 0) return
       const batches = new CommitBatches(commit, this.#prevOf)
-      for (const w of matched) this.#deliver(w, rev, batches, w.hits)
+      for (let j = 0; j < matched.size; j++) {
+        const w = matched.at(j)
+        this.#deliver(w, rev, batches, w.hits)
+      }
     } finally {
-      matched.length = 0
-      this.#stabbed.length = 0
+      matched.clear()
+      this.#stabbed.clear()
     }
   }
 
   /** #match appends the synced watchers of `key` that want revision `rev` (not starting later) to `out`. */
-  #match(key: string, rev: number, out: Watcher[]): void {
+  #match(key: string, rev: number, out: Scratch<Watcher>): void {
     const set = this.#single.get(key)
     if (set !== undefined) for (const w of set) if (w.nextRev <= rev) out.push(w)
     if (this.#ranges.size > 0) {
       const sets = this.#stabbedSets
       this.#ranges.stab(key, sets)
-      for (const watchers of sets) for (const w of watchers) if (w.nextRev <= rev) out.push(w)
-      sets.length = 0
+      for (let j = 0; j < sets.size; j++) for (const w of sets.at(j)) if (w.nextRev <= rev) out.push(w)
+      sets.clear()
     }
   }
 
@@ -270,4 +274,32 @@ export class WatchHub {
 /** rangeId names a range [key, end) in a map: the key's length first, so no two ranges share a name. */
 function rangeId(key: string, end: string): string {
   return `${key.length}:${key}${end}`
+}
+
+/**
+ * Scratch is a list reused from call to call: clear() drops its items but keeps the array's capacity, so a commit
+ * matching a thousand watchers does not regrow an array from empty every time.
+ */
+class Scratch<T> {
+  readonly #items: (T | undefined)[] = []
+  #size = 0
+
+  get size(): number {
+    return this.#size
+  }
+
+  push(item: T): void {
+    this.#items[this.#size++] = item
+  }
+
+  /** at is item j, for 0 <= j < size. */
+  at(j: number): T {
+    return this.#items[j] as T
+  }
+
+  /** clear empties the list, keeping no references to its items. */
+  clear(): void {
+    this.#items.fill(undefined, 0, this.#size)
+    this.#size = 0
+  }
 }

@@ -7,6 +7,7 @@ import { UNBOUNDED } from '../mvcc/tree-index.ts'
 import { INFINITE } from './interval-tree.ts'
 import type { EventBatch } from './event-batch.ts'
 import type { WatchHub } from './watch-hub.ts'
+import { ResponseQueue } from './response-queue.ts'
 import { emptyResponse, wireResponses, type WireContext } from './watch-wire.ts'
 import { Watcher, type WatchOutput } from './watcher.ts'
 
@@ -64,9 +65,7 @@ export class WatchStream implements PollStream<WatchRequest, WatchResponse>, Wat
   readonly id: number
   readonly #ctx: StreamContext
   readonly #watchers = new Map<number, Watcher>()
-  /** #queue holds pairs: a response, then the watcher it counts against (undefined for stream-level responses). */
-  readonly #queue: (WatchResponse | Watcher | undefined)[] = []
-  #head = 0
+  readonly #queue = new ResponseQueue()
   #nextId = 0
   #reader: StreamReader | undefined
   #closed = false
@@ -94,15 +93,15 @@ export class WatchStream implements PollStream<WatchRequest, WatchResponse>, Wat
     this.#closed = true
     for (const w of this.#watchers.values()) this.#ctx.hub.remove(w)
     this.#watchers.clear()
-    this.#queue.length = 0
-    this.#head = 0
+    this.#queue.clear()
     this.#wake()
     this.#onClose(this)
   }
 
   events(watcher: Watcher, batch: EventBatch): void {
     if (this.#closed) return
-    for (const r of wireResponses(batch, watcher.id, watcher.options, this.#ctx)) this.#push(r, watcher)
+    const responses = wireResponses(batch, watcher.id, watcher.options, this.#ctx)
+    for (let i = 0; i < responses.length; i++) this.#push(responses[i]!, watcher)
   }
 
   compacted(watcher: Watcher, compactRevision: number): void {
@@ -131,30 +130,19 @@ export class WatchStream implements PollStream<WatchRequest, WatchResponse>, Wat
 
   poll(): WatchResponse | undefined {
     const queue = this.#queue
-    const head = this.#head
-    if (head >= queue.length) return undefined
-    const response = queue[head] as WatchResponse
-    const watcher = queue[head + 1] as Watcher | undefined
-    queue[head] = queue[head + 1] = undefined
-    this.#head = head + 2
-    // The queue is reset once emptied, but not after every response: resizing an array is not free.
-    if (this.#head === queue.length && this.#head >= 64) {
-      queue.length = 0
-      this.#head = 0
-    } else if (this.#head > 2048 && this.#head * 2 > queue.length) {
-      queue.splice(0, this.#head)
-      this.#head = 0
-    }
+    if (queue.size === 0) return undefined
+    const watcher = queue.peekWatcher()
+    const response = queue.shift()
     if (watcher !== undefined) this.#ctx.hub.taken(watcher)
     return response
   }
 
   get ended(): boolean {
-    return this.#closed && this.#head >= this.#queue.length
+    return this.#closed && this.#queue.size === 0
   }
 
   onReady(reader: StreamReader): void {
-    if (this.#closed || this.#head < this.#queue.length) reader.ready()
+    if (this.#closed || this.#queue.size > 0) reader.ready()
     else this.#reader = reader
   }
 
