@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import v8 from 'node:v8'
 import { openAnti } from './peers/antietcd.ts'
-import { asciiValue, contest, quick, settle, tick, type Contestant, type Result, type Timer } from './lib.ts'
+import { asciiValue, contest, emit, quick, settle, tick, Timer, type Contestant, type Result } from './lib.ts'
 import { open, type Engine } from './subject.ts'
 
 /**
@@ -10,8 +10,8 @@ import { open, type Engine } from './subject.ts'
  * (`engine.watch`, consumed with for await), antietcd's embedded `create_watch` callbacks, and a Node EventEmitter
  * with as many listeners (raw baseline: synchronous delivery of one shared object, nothing queued). Each row also
  * says how many bytes the JS heap allocated per event delivered (writer and watchers together; V8's GC statistics).
- * Then what watchers cost a writer: puts/s with no watchers, with 1000 idle watchers of other keys, and beside one
- * prefix watcher whose consumer never reads (with the heap left after each round, to show it stays bounded).
+ * Then what watchers cost a writer: puts with no watchers, with 1000 idle watchers of other keys, and beside one
+ * prefix watcher whose consumer never reads (see writerCostCase).
  * Systems run in interleaved rounds (A B C A B C ...), so the machine's other load falls on each alike.
  * Targets (engine speed issue): fan-out >= 2x antietcd at 100 and 1000 watchers and >= 3M events/s at 1000, about
  * 200 B allocated per event delivered; idle watchers and a stalled watcher each cost writers < 5%.
@@ -23,25 +23,7 @@ export async function benchWatch(): Promise<Result[]> {
     const writes = Math.min(quick ? 50_000 : 200_000, Math.max(2_000, Math.floor((quick ? 1e6 : 4e6) / watchers)))
     results.push(...(await fanOutCase(watchers, writes)))
   }
-  const puts = quick ? 20_000 : 100_000
-  const rounds = quick ? 5 : 10
-  results.push(
-    ...(await contest(
-      `watch cost to a writer, ${rounds} x ${puts / 1000}k puts`,
-      [
-        writer('etcdlite memory, no watchers', puts, async () => undefined),
-        writer('etcdlite memory, 1000 idle key watchers', puts, async (etcd) => {
-          for (let i = 0; i < 1000; i++) etcd.watch(`other/${i}`)
-        }),
-        writer('etcdlite memory, one stalled prefix watcher', puts, async (etcd) => {
-          // A watcher of every key whose consumer never reads: it must fall back to history, not slow the writer.
-          const w = etcd.watch('', { prefix: true })
-          void w.next()
-        }),
-      ],
-      rounds,
-    )),
-  )
+  results.push(...(await writerCostCase(quick ? 10_000 : 50_000, quick ? 15 : 30)))
   return results
 }
 
@@ -164,32 +146,67 @@ function startAllocationMeter(): { stop(): number } {
   }
 }
 
-/** writer is a contestant putting `puts` keys, one at a time, into a fresh engine prepared by `setup`. */
-function writer(system: string, puts: number, setup: (etcd: Engine) => Promise<void>): Contestant {
+/** WriterSetup prepares an engine for the writer: watchers of some kind, or none. */
+type WriterSetup = (etcd: Engine) => Promise<void>
+
+const writerSetups: Record<string, WriterSetup> = {
+  'etcdlite memory, no watchers': async () => undefined,
+  'etcdlite memory, 1000 idle key watchers': async (etcd) => {
+    for (let i = 0; i < 1000; i++) etcd.watch(`other/${i}`)
+  },
+  'etcdlite memory, one stalled prefix watcher': async (etcd) => {
+    // A watcher of every key whose consumer never reads: it must fall back to history, not slow the writer.
+    const w = etcd.watch('', { prefix: true })
+    void w.next()
+  },
+}
+
+/**
+ * writerCostCase: what watchers cost a writer putting `puts` updates of 10k keys, one at a time, in `rounds` short
+ * rounds per setup, the setups interleaved round by round. Each row reports the median round (puts/s, and the
+ * process's CPU time per put, which the machine's other load disturbs less than wall time), and the heap left after
+ * a round with the engine still open (after a full collection), to show a stalled watcher's memory stays bounded.
+ */
+async function writerCostCase(puts: number, rounds: number): Promise<Result[]> {
+  const caseName = `watch cost to a writer, ${rounds} x ${puts / 1000}k puts`
   const value = Buffer.alloc(64, 1)
-  const extra: Record<string, unknown> = {}
-  let heapMax = 0
-  return {
-    system,
-    extra,
-    async round(timer, warm) {
+  const runs = Object.keys(writerSetups).map(() => ({ rates: [] as number[], cpu: [] as number[], heap: 0, timer: new Timer() }))
+  for (let r = -1; r < rounds; r++) {
+    for (const [j, setup] of Object.values(writerSetups).entries()) {
+      const run = runs[j]!
       const etcd = await open()
+      for (let i = 0; i < 10_000; i++) await etcd.put(`key/${i}`, value)
       await setup(etcd)
-      const n = warm ? Math.min(puts, 5_000) : puts
+      settle()
+      const n = r < 0 ? Math.min(puts, 2_000) : puts // round -1 warms up
+      const t0 = performance.now()
+      const cpu0 = process.cpuUsage()
+      const timer = r < 0 ? new Timer() : run.timer
       timer.start()
       for (let i = 0; i < n; i++) {
-        const t0 = process.hrtime.bigint()
+        const p0 = process.hrtime.bigint()
         await etcd.put(`key/${i % 10_000}`, value)
-        if (i % 64 === 0) timer.sample(t0)
+        if (i % 64 === 0) timer.sample(p0)
       }
       timer.stop(n)
-      if (!warm) {
-        // The heap left with the engine still open (after a full collection): a stalled watcher must not grow it.
+      const cpu = process.cpuUsage(cpu0)
+      if (r >= 0) {
+        run.rates.push(n / ((performance.now() - t0) / 1000))
+        run.cpu.push((cpu.user + cpu.system) / n)
         settle()
-        heapMax = Math.max(heapMax, v8.getHeapStatistics().used_heap_size)
-        extra['heapMB'] = Math.round(heapMax / 2 ** 20)
+        run.heap = Math.max(run.heap, v8.getHeapStatistics().used_heap_size)
       }
       await etcd.close()
-    },
+    }
   }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
+  return Object.keys(writerSetups).map((system, j) => {
+    const run = runs[j]!
+    const r = run.timer.result(caseName, system, {
+      note: 'median round',
+      cpuUsPerPut: Math.round(median(run.cpu) * 100) / 100,
+      heapMB: Math.round(run.heap / 2 ** 20),
+    })
+    return emit({ ...r, opsPerSec: Math.round(median(run.rates)) })
+  })
 }

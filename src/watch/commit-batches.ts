@@ -10,13 +10,13 @@ export interface BatchFilters {
 
 /**
  * CommitBatches makes the batches of one commit for the watchers it matched, sharing them: every watcher that gets
- * the same events gets the same EventBatch (and so, in the stream layer, the same responses). A watcher that covers
- * every change of the commit shares by its filters alone (at most three batches: all events, no puts, no deletes);
- * one that covers some of the changes shares with those covering the same ones. Each change's StorageEvent is made
- * once and shared by every batch that holds it.
+ * the same events gets the same EventBatch (and so, in the stream layer, the same responses), whatever its range
+ * and filters: batches are keyed by the list of changes they hold. Each change's StorageEvent is made once and
+ * shared by every batch that holds it.
  *
- * Cost: O(1) per watcher for single-change commits and for watchers covering the whole commit; O(hits) per other
- * watcher (its hit list is joined into a key). Nothing is made for a commit until some watcher asks.
+ * Cost: O(1) per watcher covering the whole commit (the batch is remembered by its filters), which includes every
+ * watcher of a single-change commit; O(hits) per other watcher (its kept indexes are joined into a key). Nothing is
+ * made for a commit until some watcher asks.
  */
 export class CommitBatches {
   readonly #commit: Commit
@@ -24,7 +24,8 @@ export class CommitBatches {
   readonly #events: (StorageEvent | undefined)[] = []
   /** #whole caches the batch for watchers covering every change, by filter bits (null: no event passes). */
   readonly #whole: (EventBatch | null | undefined)[] = [undefined, undefined, undefined, undefined]
-  #partial: Map<string, EventBatch> | undefined
+  /** #batches holds every batch made, by the indexes of its changes (a number for one change, else joined). */
+  #batches: Map<string | number, EventBatch> | undefined
 
   /** prevOf looks up a key's version before a record's revision (store.prevOf), for keys changed twice in one txn. */
   constructor(commit: Commit, prevOf: (record: KeyRecord) => KeyRecord | undefined) {
@@ -42,17 +43,22 @@ export class CommitBatches {
       const bits = (filters.noPut ? 1 : 0) | (filters.noDelete ? 2 : 0)
       let batch = this.#whole[bits]
       if (batch === undefined) {
-        const events: StorageEvent[] = []
-        for (let i = 0; i < changes.length; i++) if (this.#passes(i, filters)) events.push(this.#event(i))
-        batch = this.#whole[bits] = events.length === 0 ? null : new EventBatch(this.#commit.rev, events)
+        const kept: number[] = []
+        for (let i = 0; i < changes.length; i++) if (this.#passes(i, filters)) kept.push(i)
+        batch = this.#whole[bits] = this.#batchOf(kept) ?? null
       }
       return batch ?? undefined
     }
     const kept: number[] = []
     for (const i of hits) if (this.#passes(i, filters)) kept.push(i)
+    return this.#batchOf(kept)
+  }
+
+  /** #batchOf is the one batch of the changes at `kept` (ascending): every watcher getting them shares it. */
+  #batchOf(kept: number[]): EventBatch | undefined {
     if (kept.length === 0) return undefined
-    const key = kept.join(',')
-    const map = (this.#partial ??= new Map())
+    const key = kept.length === 1 ? kept[0]! : kept.join(',')
+    const map = (this.#batches ??= new Map())
     let batch = map.get(key)
     if (batch === undefined) {
       batch = new EventBatch(
