@@ -7,8 +7,9 @@ import { open, type Engine } from './subject.ts'
 /**
  * bench/watch: events delivered per second to 1, 100 and 1000 watchers of one prefix while a writer puts to 100 keys
  * under it (yielding to the event loop every 64 puts, as a busy server would): etcdlite's watch streams
- * (`engine.watch`, consumed with for await), antietcd's embedded `create_watch` callbacks, and a Node EventEmitter
- * with as many listeners (raw baseline: synchronous delivery of one shared object, nothing queued). Each row also
+ * (`engine.watch`, consumed with for await), antietcd's embedded `create_watch` callbacks, a Node EventEmitter with
+ * as many listeners (raw baseline: synchronous delivery of one shared object, nothing queued), and as many bare
+ * async iterators consumed with for await (raw baseline: the floor of the for-await shape; see Channel). Each row also
  * says how many bytes the JS heap allocated per event delivered (writer and watchers together; V8's GC statistics).
  * Then what watchers cost a writer: puts with no watchers, with 1000 idle watchers of other keys, and beside one
  * prefix watcher whose consumer never reads (see writerCostCase).
@@ -46,6 +47,30 @@ const fanOutSystems: Record<string, FanOut> = {
       bus.emit('put', { key: keyOf(i), value: valueOf(i), modRevision: i + 2 })
       if (i % 64 === 0) await tick()
     }
+    return done(timer, delivered, watchers * n)
+  },
+  'async iterators (raw)': async (watchers, n, timer) => {
+    const channels = Array.from({ length: watchers }, () => new Channel())
+    let delivered = 0
+    const consumers = Promise.all(
+      channels.map(async (c) => {
+        let seen = 0
+        for await (const r of c) {
+          seen += r.events.length
+          delivered += r.events.length
+          if (seen === n) break
+        }
+      }),
+    )
+    await tick()
+    timer.start()
+    for (let i = 0; i < n; i++) {
+      await Promise.resolve() // where a put would await its commit
+      const r = Object.freeze({ events: Object.freeze([{ key: keyOf(i), value: valueOf(i), modRevision: i + 2 }]) })
+      for (const c of channels) c.push(r)
+      if (i % 64 === 0) await tick()
+    }
+    await consumers
     return done(timer, delivered, watchers * n)
   },
   'etcdlite memory': async (watchers, n, timer) => {
@@ -114,6 +139,35 @@ async function fanOutCase(watchers: number, writes: number): Promise<Result[]> {
     }
   })
   return contest(caseName, contestants, quick ? 3 : 5)
+}
+
+/**
+ * Channel is the least a watch with `for await` can be: a queue per watcher whose next() resolves at once when an
+ * item waits and otherwise parks one promise. The 'async iterators (raw)' baseline feeds one shared frozen object
+ * per write to each, so its row is the floor of the async-iterator shape itself (etcdlite's client API, etcd's too).
+ */
+class Channel implements AsyncIterableIterator<{ events: readonly unknown[] }> {
+  readonly #items: { events: readonly unknown[] }[] = []
+  #head = 0
+  #waiting: ((r: IteratorResult<{ events: readonly unknown[] }>) => void) | undefined
+
+  push(item: { events: readonly unknown[] }): void {
+    const waiting = this.#waiting
+    if (waiting === undefined) this.#items.push(item)
+    else {
+      this.#waiting = undefined
+      waiting({ value: item, done: false })
+    }
+  }
+
+  next(): Promise<IteratorResult<{ events: readonly unknown[] }>> {
+    if (this.#head < this.#items.length) return Promise.resolve({ value: this.#items[this.#head++]!, done: false })
+    return new Promise((resolve) => (this.#waiting = resolve))
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this
+  }
 }
 
 function done(timer: Timer, delivered: number, expected: number): number {

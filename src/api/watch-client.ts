@@ -60,31 +60,22 @@ export function watchLoop(watch: Watch, key: BytesLike, options: WatchOptions = 
   return new WatchIterator(stream)
 }
 
-/** clientEvents caches each services-level event's client form: watchers share events, so they share these too. */
-const clientEvents = new WeakMap<Event, WatchEvent>()
-
 function clientEvent(e: Event): WatchEvent {
-  let c = clientEvents.get(e)
-  if (c === undefined) {
-    c = Object.freeze({ type: e.type === 'PUT' ? 'put' : 'delete', kv: e.kv, ...(e.prevKv ? { prevKv: e.prevKv } : {}) })
-    clientEvents.set(e, c)
-  }
-  return c
+  return Object.freeze({ type: e.type === 'PUT' ? 'put' : 'delete', kv: e.kv, ...(e.prevKv ? { prevKv: e.prevKv } : {}) })
 }
 
 /**
- * clientSteps caches the iterator result made from each services-level events response. The engine shares one
- * response among the watchers that get the same events (see watch-wire.ts), so their client-level watches share one
- * result too: frozen, with a frozen events array, like the response it is made from.
+ * sharedStep makes the iterator result of a services-level events response. The engine shares one response among
+ * the watchers that get the same events (see watch-wire.ts), and hands it to them one after another, so the result
+ * made last is remembered and shared too: frozen, with a frozen events array, like the response it is made from.
  */
-const clientSteps = new WeakMap<WatchResponse, IteratorResult<WatchResult>>()
-
+let lastResponse: WatchResponse | undefined
+let lastStep: IteratorResult<WatchResult> | undefined
 function sharedStep(r: WatchResponse): IteratorResult<WatchResult> {
-  let step = clientSteps.get(r)
-  if (step === undefined) {
-    step = Object.freeze({ done: false, value: Object.freeze(result(r, Object.freeze(r.events.map(clientEvent)))) })
-    clientSteps.set(r, step)
-  }
+  if (r === lastResponse) return lastStep!
+  const step: IteratorResult<WatchResult> = Object.freeze({ done: false, value: Object.freeze(result(r, Object.freeze(r.events.map(clientEvent)))) })
+  lastResponse = r
+  lastStep = step
   return step
 }
 

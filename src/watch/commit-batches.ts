@@ -24,8 +24,9 @@ export class CommitBatches {
   readonly #events: (StorageEvent | undefined)[] = []
   /** #whole caches the batch for watchers covering every change, by filter bits (null: no event passes). */
   readonly #whole: (EventBatch | null | undefined)[] = [undefined, undefined, undefined, undefined]
-  /** #batches holds every batch made, by the indexes of its changes (a number for one change, else joined). */
-  #batches: Map<string | number, EventBatch> | undefined
+  /** #singles holds the batches of one change, by its index; #batches the others, by their indexes joined. */
+  readonly #singles: (EventBatch | undefined)[] = []
+  #batches: Map<string, EventBatch> | undefined
 
   /** prevOf looks up a key's version before a record's revision (store.prevOf), for keys changed twice in one txn. */
   constructor(commit: Commit, prevOf: (record: KeyRecord) => KeyRecord | undefined) {
@@ -57,7 +58,11 @@ export class CommitBatches {
   /** #batchOf is the one batch of the changes at `kept` (ascending): every watcher getting them shares it. */
   #batchOf(kept: number[]): EventBatch | undefined {
     if (kept.length === 0) return undefined
-    const key = kept.length === 1 ? kept[0]! : kept.join(',')
+    if (kept.length === 1) {
+      const i = kept[0]!
+      return (this.#singles[i] ??= new EventBatch(this.#commit.rev, [this.#event(i)]))
+    }
+    const key = kept.join(',')
     const map = (this.#batches ??= new Map())
     let batch = map.get(key)
     if (batch === undefined) {

@@ -23,7 +23,7 @@ export interface WireContext {
  *
  * Sharing rule: every response built here, its header, its events array, each Event and each KeyValue in it are
  * frozen and shared: all watchers with the same (watch id, prevKv, fragment) that receive a batch receive the same
- * response objects, and each change's Event and KeyValue are shared by every response of its commit. A consumer
+ * response objects, and each event's KeyValue is shared by every response made from the batch. A consumer
  * that tries to change one gets a TypeError (ESM code is strict). The key and value bytes are Buffers, which cannot
  * be frozen: they are shared too, and must not be written to (the Watch interface documents this). Copying them per
  * watcher would cost what sharing saves; a consumer that wants to change bytes copies them first.
@@ -41,10 +41,6 @@ interface WireCache {
   /** the responses of the other shapes, by `${watchId}/${flags}`. */
   others: Map<string, readonly WatchResponse[]> | undefined
 }
-
-/** Each change's Event, with and without prevKv, made once per StorageEvent (so once per commit). */
-const plainEvents = new WeakMap<StorageEvent, Event>()
-const prevEvents = new WeakMap<StorageEvent, Event>()
 
 /**
  * wireResponses returns the responses a watcher receives for a batch: one response, or with
@@ -71,7 +67,7 @@ export function wireResponses(batch: EventBatch, watchId: number, options: WireO
 
 function build(batch: EventBatch, cache: WireCache, watchId: number, options: WireOptions, ctx: WireContext): readonly WatchResponse[] {
   const header = (cache.header ??= Object.freeze(ctx.header(batch.rev)))
-  const events = options.prevKv ? (cache.withPrev ??= eventsOf(batch, true)) : (cache.plain ??= eventsOf(batch, false))
+  const events = options.prevKv ? (cache.withPrev ??= eventsOf(batch, cache, true)) : (cache.plain ??= eventsOf(batch, cache, false))
   if (options.fragment) {
     const limit = ctx.maxResponseBytes
     const pieces: WatchResponse[] = []
@@ -94,30 +90,20 @@ function build(batch: EventBatch, cache: WireCache, watchId: number, options: Wi
   return Object.freeze([eventsResponse(header, watchId, events, false)])
 }
 
-function eventsOf(batch: EventBatch, withPrev: boolean): readonly Event[] {
+/**
+ * eventsOf makes a batch's events without or with prevKv; the second reuses the first's KeyValues when it was made.
+ * (A change in several batches of one commit, for watchers with other ranges or filters, is made once per batch.)
+ */
+function eventsOf(batch: EventBatch, cache: WireCache, withPrev: boolean): readonly Event[] {
+  const plain = withPrev ? cache.plain : undefined
   const out: Event[] = []
-  for (const e of batch.events) out.push(withPrev ? prevEvent(e) : plainEvent(e))
+  for (let i = 0; i < batch.events.length; i++) {
+    const { record, prev } = batch.events[i]!
+    const type = isTombstone(record) ? 'DELETE' : 'PUT'
+    const kv = plain?.[i]!.kv ?? frozenKeyValue(record)
+    out.push(Object.freeze(withPrev && prev !== undefined ? { type, kv, prevKv: frozenKeyValue(prev) } : { type, kv }))
+  }
   return Object.freeze(out)
-}
-
-function plainEvent(e: StorageEvent): Event {
-  let event = plainEvents.get(e)
-  if (event === undefined) {
-    event = Object.freeze({ type: isTombstone(e.record) ? 'DELETE' : 'PUT', kv: frozenKeyValue(e.record) })
-    plainEvents.set(e, event)
-  }
-  return event
-}
-
-function prevEvent(e: StorageEvent): Event {
-  if (e.prev === undefined) return plainEvent(e)
-  let event = prevEvents.get(e)
-  if (event === undefined) {
-    const plain = plainEvent(e)
-    event = Object.freeze({ type: plain.type, kv: plain.kv, prevKv: frozenKeyValue(e.prev) })
-    prevEvents.set(e, event)
-  }
-  return event
 }
 
 function frozenKeyValue(record: StorageEvent['record']): KeyValue {
