@@ -23,7 +23,11 @@ export interface WatchEvent {
   prevKv?: KeyValue
 }
 
-/** WatchResult is one response of a watch: events of whole revisions, or a progress notice, or the cancellation. */
+/**
+ * WatchResult is one response of a watch: events of whole revisions, or a progress notice, or the cancellation.
+ * Results carrying events are shared by the watches that receive the same events and are frozen (the result, its
+ * events array and each event); the key and value bytes are shared Buffers: read them, copy them to change them.
+ */
 export interface WatchResult {
   header: ResponseHeader
   watchId: number
