@@ -217,7 +217,7 @@ const writerSetups: Record<string, WriterSetup> = {
 
 /**
  * writerCostCase: what watchers cost a writer putting `puts` updates of 10k keys, one at a time, in `rounds` short
- * rounds per setup, the setups interleaved round by round. Each row reports the median round (puts/s, and the
+ * rounds per setup, the setups interleaved round by round (in a rotating order). Each row reports the median round (puts/s, and the
  * process's CPU time per put, which the machine's other load disturbs less than wall time), and the heap left after
  * a round with the engine still open (after a full collection), to show a stalled watcher's memory stays bounded.
  */
@@ -225,8 +225,12 @@ async function writerCostCase(puts: number, rounds: number): Promise<Result[]> {
   const caseName = `watch cost to a writer, ${rounds} x ${puts / 1000}k puts`
   const value = Buffer.alloc(64, 1)
   const runs = Object.keys(writerSetups).map(() => ({ rates: [] as number[], cpu: [] as number[], heap: 0, timer: new Timer() }))
+  const setups = Object.values(writerSetups)
   for (let r = -1; r < rounds; r++) {
-    for (const [j, setup] of Object.values(writerSetups).entries()) {
+    // Each round starts with another setup, so no setup always runs right after the same one.
+    for (let k = 0; k < setups.length; k++) {
+      const j = (k + Math.max(r, 0)) % setups.length
+      const setup = setups[j]!
       const run = runs[j]!
       const etcd = await open()
       for (let i = 0; i < 10_000; i++) await etcd.put(`key/${i}`, value)

@@ -299,6 +299,7 @@ class Scratch<T> {
 
   /** clear empties the list, keeping no references to its items. */
   clear(): void {
+    if (this.#size === 0) return
     this.#items.fill(undefined, 0, this.#size)
     this.#size = 0
   }
