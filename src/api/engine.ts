@@ -248,11 +248,10 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
   const access = kvAccess(authStore)
   const checkMaintenanceAdmin = maintenanceAdmin(authStore)
 
-  const hub = new WatchHub(store, header, {
+  const hub = new WatchHub(store, {
     maxPending: positive(config.watchMaxPending, 'watchMaxPending'),
     catchUpBatch: 1000,
     progressIntervalMs: positive(config.watchProgressIntervalMs, 'watchProgressIntervalMs'),
-    maxResponseBytes: limits.maxRequestBytes,
     clock,
     durableRev: () => storage?.committer.durableRev ?? store.rev,
   })
@@ -299,7 +298,15 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
     onClose: (fn) => onClose.push(fn),
     access,
   })
-  const watch = new WatchService({ store, hub, header, assertOpen, onClose: (fn) => onClose.push(fn), access })
+  const watch = new WatchService({
+    store,
+    hub,
+    header,
+    maxResponseBytes: limits.maxRequestBytes,
+    assertOpen,
+    onClose: (fn) => onClose.push(fn),
+    access,
+  })
   const member = (): Member => ({
     id: memberId,
     name: config.name,

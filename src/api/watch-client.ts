@@ -1,6 +1,6 @@
 import type { BytesLike } from '../util/bytes.ts'
 import type { KeyValue, ResponseHeader } from '../messages/kv.ts'
-import type { BidiStream } from '../messages/stream.ts'
+import { isPollStream, type BidiStream, type PollStream, type StreamReader } from '../messages/stream.ts'
 import type { Event, Watch, WatchFilter, WatchRequest, WatchResponse } from '../messages/watch.ts'
 import { keyRange, type KeyRangeOptions } from './options.ts'
 
@@ -23,7 +23,11 @@ export interface WatchEvent {
   prevKv?: KeyValue
 }
 
-/** WatchResult is one response of a watch: events of whole revisions, or a progress notice, or the cancellation. */
+/**
+ * WatchResult is one response of a watch: events of whole revisions, or a progress notice, or the cancellation.
+ * Results carrying events are shared by the watches that receive the same events and are frozen (the result, its
+ * events array and each event); the key and value bytes are shared Buffers: read them, copy them to change them.
+ */
 export interface WatchResult {
   header: ResponseHeader
   watchId: number
@@ -60,72 +64,163 @@ export function watchLoop(watch: Watch, key: BytesLike, options: WatchOptions = 
   return new WatchIterator(stream)
 }
 
-/** clientEvents caches each services-level event's client form: watchers share events, so they share these too. */
-const clientEvents = new WeakMap<Event, WatchEvent>()
-
 function clientEvent(e: Event): WatchEvent {
-  let c = clientEvents.get(e)
-  if (c === undefined) {
-    c = { type: e.type === 'PUT' ? 'put' : 'delete', kv: e.kv, ...(e.prevKv ? { prevKv: e.prevKv } : {}) }
-    clientEvents.set(e, c)
-  }
-  return c
+  return Object.freeze({ type: e.type === 'PUT' ? 'put' : 'delete', kv: e.kv, ...(e.prevKv ? { prevKv: e.prevKv } : {}) })
 }
 
-/** WatchIterator pulls one services-level response per step (an async generator costs twice as much per event). */
-class WatchIterator implements Watching {
+/**
+ * sharedStep makes the iterator result of a services-level events response. The engine shares one response among
+ * the watchers that get the same events (see watch-wire.ts), and hands it to them one after another, so the result
+ * made last is remembered and shared too: frozen, with a frozen events array, like the response it is made from.
+ */
+let lastResponse: WatchResponse | undefined
+let lastStep: IteratorResult<WatchResult> | undefined
+function sharedStep(r: WatchResponse): IteratorResult<WatchResult> {
+  if (r === lastResponse) return lastStep!
+  const step: IteratorResult<WatchResult> = Object.freeze({ done: false, value: Object.freeze(result(r, Object.freeze(r.events.map(clientEvent)))) })
+  lastResponse = r
+  lastStep = step
+  return step
+}
+
+function result(r: WatchResponse, events: readonly WatchEvent[]): WatchResult {
+  return {
+    header: r.header,
+    watchId: r.watchId,
+    events: events as WatchEvent[],
+    compactRevision: r.compactRevision,
+    canceled: r.canceled,
+    cancelReason: r.cancelReason,
+  }
+}
+
+const DONE: IteratorResult<WatchResult> = Object.freeze({ done: true, value: undefined })
+
+/**
+ * captureResolve is the one executor of every promise a waiting next() makes: it hands the resolve function over in
+ * `captured` (the executor runs synchronously inside `new Promise`), so a wait allocates no closure of its own.
+ */
+let captured: ((step: IteratorResult<WatchResult>) => void) | undefined
+function captureResolve(resolve: (step: IteratorResult<WatchResult>) => void): void {
+  captured = resolve
+}
+
+/**
+ * WatchIterator pulls one services-level response per step (an async generator costs twice as much per event).
+ * Over the in-process engine (a PollStream) a result whose response is already queued costs one resolved promise,
+ * and a wait costs one promise, resolved by the stream when a response arrives; other streams are awaited.
+ */
+class WatchIterator implements Watching, StreamReader {
   readonly #stream: BidiStream<WatchRequest, WatchResponse>
+  readonly #poll: PollStream<WatchRequest, WatchResponse> | undefined
+  /** #partial collects the events of fragments until the last piece of their response. */
+  #partial: WatchEvent[] | undefined
+  #resolve: ((step: IteratorResult<WatchResult>) => void) | undefined
   #done = false
 
   constructor(stream: BidiStream<WatchRequest, WatchResponse>) {
     this.#stream = stream
+    this.#poll = isPollStream(stream) ? stream : undefined
   }
 
-  async next(): Promise<IteratorResult<WatchResult>> {
-    const it = this.#stream[Symbol.asyncIterator]()
-    let partial: WatchEvent[] | undefined
+  next(): Promise<IteratorResult<WatchResult>> {
+    const poll = this.#poll
+    if (poll === undefined) return this.#await()
+    const step = this.#drain(poll)
+    if (step !== undefined) return Promise.resolve(step)
+    const promise = new Promise(captureResolve)
+    this.#resolve = captured
+    captured = undefined
+    poll.onReady(this)
+    return promise
+  }
+
+  /** ready is the stream telling a waiting next() that a response is queued or the stream ended. */
+  ready(): void {
+    const poll = this.#poll!
+    const step = this.#drain(poll)
+    if (step === undefined) {
+      poll.onReady(this)
+      return
+    }
+    const resolve = this.#resolve
+    this.#resolve = undefined
+    resolve?.(step)
+  }
+
+  /** #drain takes queued responses until one makes a result; undefined when it must wait for more. */
+  #drain(poll: PollStream<WatchRequest, WatchResponse>): IteratorResult<WatchResult> | undefined {
     while (!this.#done) {
-      const step = await it.next()
-      if (step.done === true) break
-      const r = step.value
-      if (r.created && !r.canceled) continue
-      const events = r.events.map(clientEvent)
-      if (r.fragment) {
-        partial = partial === undefined ? events : partial.concat(events)
-        continue
+      const r = poll.poll()
+      if (r === undefined) {
+        if (!poll.ended) return undefined
+        break
       }
-      if (r.canceled) this.#finish()
-      return {
-        done: false,
-        value: {
-          header: r.header,
-          watchId: r.watchId,
-          events: partial === undefined ? events : partial.concat(events),
-          compactRevision: r.compactRevision,
-          canceled: r.canceled,
-          cancelReason: r.cancelReason,
-        },
-      }
+      const step = this.#step(r)
+      if (step !== undefined) return step
     }
     this.#finish()
-    return { done: true, value: undefined }
+    return DONE
   }
 
-  async return(): Promise<IteratorResult<WatchResult>> {
+  async #await(): Promise<IteratorResult<WatchResult>> {
+    const it = this.#stream[Symbol.asyncIterator]()
+    while (!this.#done) {
+      const next = await it.next()
+      if (next.done === true) break
+      const step = this.#step(next.value)
+      if (step !== undefined) return step
+    }
     this.#finish()
-    return { done: true, value: undefined }
+    return DONE
   }
 
-  async cancel(): Promise<void> {
+  /**
+   * #step turns one services-level response into a result, or undefined when it makes none: the created response
+   * is consumed and fragments are joined; a cancellation ends the iteration after it.
+   */
+  #step(r: WatchResponse): IteratorResult<WatchResult> | undefined {
+    if (r.created && !r.canceled) return undefined
+    if (r.fragment) {
+      const events = r.events.map(clientEvent)
+      this.#partial = this.#partial === undefined ? events : this.#partial.concat(events)
+      return undefined
+    }
+    if (r.canceled) this.#end()
+    const partial = this.#partial
+    if (partial !== undefined) {
+      this.#partial = undefined
+      return { done: false, value: result(r, partial.concat(r.events.map(clientEvent))) }
+    }
+    if (r.canceled || r.events.length === 0) return { done: false, value: result(r, r.events.map(clientEvent)) }
+    return sharedStep(r)
+  }
+
+  return(): Promise<IteratorResult<WatchResult>> {
     this.#finish()
+    return Promise.resolve(DONE)
+  }
+
+  cancel(): Promise<void> {
+    this.#finish()
+    return Promise.resolve()
   }
 
   [Symbol.asyncIterator](): this {
     return this
   }
 
-  #finish(): void {
+  /** #end stops the watch: the stream is closed and later steps are done. */
+  #end(): void {
     this.#done = true
     this.#stream.close()
+  }
+
+  /** #finish ends the watch and answers a waiting next() with done. */
+  #finish(): void {
+    this.#end()
+    const resolve = this.#resolve
+    this.#resolve = undefined
+    resolve?.(DONE)
   }
 }

@@ -7,3 +7,27 @@ export interface BidiStream<Req, Res> extends AsyncIterable<Res> {
   send(request: Req): void
   close(): void
 }
+
+/** StreamReader is told, once, that a PollStream has a response ready or has ended. */
+export interface StreamReader {
+  ready(): void
+}
+
+/**
+ * PollStream is a BidiStream whose queued responses can also be taken synchronously, as the in-process engine's
+ * streams allow: a consumer layered on top (the client-level watch) then pays one promise per result instead of two.
+ * Use either `poll`/`onReady` or the async iterator, not both at once.
+ */
+export interface PollStream<Req, Res> extends BidiStream<Req, Res> {
+  /** poll takes the next queued response, or returns undefined when none is queued. */
+  poll(): Res | undefined
+  /** ended is true once the stream is closed and every queued response was taken. */
+  readonly ended: boolean
+  /** onReady calls `reader.ready()` once, when a response is queued or the stream ends (at once if either holds). */
+  onReady(reader: StreamReader): void
+}
+
+/** isPollStream tells whether a stream is a PollStream. */
+export function isPollStream<Req, Res>(s: BidiStream<Req, Res>): s is PollStream<Req, Res> {
+  return typeof (s as Partial<PollStream<Req, Res>>).poll === 'function'
+}

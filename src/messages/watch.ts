@@ -43,6 +43,12 @@ export interface Event {
   prevKv?: KeyValue
 }
 
+/**
+ * WatchResponse is one response on a watch stream. Immutability rule: the in-process engine shares an events
+ * response among every watcher that receives the same events (one object per commit, watch id and options), so it
+ * hands it out frozen, with its header, events array, events and KeyValues frozen too; the key and value bytes are
+ * shared Buffers, which cannot be frozen and must not be written to. Copy a response (or its bytes) to change it.
+ */
 export interface WatchResponse {
   header: ResponseHeader
   watchId: number
@@ -58,7 +64,8 @@ export interface WatchResponse {
 
 /**
  * Watch is etcd's Watch service: one bidirectional stream carries create, cancel and progress requests for any
- * number of watchers, and every watcher's responses. Treat the events' bytes as read-only: watchers share them.
+ * number of watchers, and every watcher's responses. Responses are read-only and their bytes shared between watchers
+ * (see WatchResponse).
  */
 export interface Watch {
   /** watch opens a stream; once auth is on, each watch it creates needs read permission over its range. */

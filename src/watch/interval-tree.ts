@@ -55,9 +55,9 @@ export class IntervalTree<V> {
     if (before === this.#size) throw new Error('interval tree: no such interval')
   }
 
-  /** stab calls `fn` for every interval with start <= point < end. */
-  stab(point: Bin, fn: (value: V) => void): void {
-    stabNode(this.#root, point, fn)
+  /** stab appends to `out` the value of every interval with start <= point < end, in start order. */
+  stab(point: Bin, out: { push(value: V): void }): void {
+    stabNode(this.#root, point, out)
   }
 }
 
@@ -121,11 +121,11 @@ function merge<V>(a: Node<V> | undefined, b: Node<V> | undefined): Node<V> | und
   return update(b)
 }
 
-function stabNode<V>(n: Node<V> | undefined, point: Bin, fn: (value: V) => void): void {
+function stabNode<V>(n: Node<V> | undefined, point: Bin, out: { push(value: V): void }): void {
   while (n !== undefined && n.maxEnd > point) {
-    stabNode(n.left, point, fn)
+    stabNode(n.left, point, out)
     if (n.start > point) return
-    if (point < n.end) fn(n.value)
+    if (point < n.end) out.push(n.value)
     n = n.right
   }
 }

@@ -1,17 +1,10 @@
 import type { Clock, Timer } from '../util/clock.ts'
-import type { ResponseHeader } from '../messages/kv.ts'
-import type { Event, WatchResponse } from '../messages/watch.ts'
 import { isTombstone, type KeyRecord } from '../mvcc/key-record.ts'
-import { keyValue } from '../mvcc/kv-service.ts'
 import type { Commit, MvccStore } from '../mvcc/store.ts'
-import { IntervalTree } from './interval-tree.ts'
+import { CommitBatches } from './commit-batches.ts'
+import { EventBatch, type StorageEvent } from './event-batch.ts'
+import { IntervalTree, type IntervalHandle } from './interval-tree.ts'
 import type { Watcher } from './watcher.ts'
-
-/** WatchOutput is where the hub sends a watcher's responses: the watcher's stream. */
-export interface WatchOutput {
-  /** deliver queues a response of `watcher` (counted in watcher.pending until read). */
-  deliver(watcher: Watcher, response: WatchResponse): void
-}
 
 export interface WatchHubOptions {
   /** maxPending: responses a watcher may have unread before it falls back to catching up from history. */
@@ -20,8 +13,6 @@ export interface WatchHubOptions {
   catchUpBatch: number
   /** progressIntervalMs: how often progressNotify watchers hear the revision while idle. */
   progressIntervalMs: number
-  /** maxResponseBytes: above it a response is split, for watchers that asked for fragments. */
-  maxResponseBytes: number
   clock: Clock
   /**
    * durableRev is the newest revision whose commit is on disk (the store's revision, for a memory engine). Watchers
@@ -31,50 +22,53 @@ export interface WatchHubOptions {
 }
 
 /**
- * WatchHub connects the store to the watchers, as etcd's watchable store does.
+ * WatchHub connects the store to the watchers, as etcd's watchable store does. It emits storage events only
+ * (EventBatch, to each watcher's WatchOutput); the stream layer builds the responses.
  *
  * Synced watchers are indexed by what they watch: single keys in a hash map, ranges in an interval tree, so a commit
- * costs O(changes x (1 + log ranges) + matching watchers), never a scan of every watcher. Each commit's events go to
- * each matching watcher in one response, in sub-revision order.
+ * costs O(changes x (1 + log ranges) + matching watchers), never a scan of every watcher, and a commit no watcher
+ * matches allocates nothing. Each commit's events go to each matching watcher in one batch, in sub-revision order;
+ * watchers that get the same events share one batch (CommitBatches).
  *
  * No writer ever waits: a watcher whose consumer has `maxPending` responses unread is moved aside (unsynced) at the
  * first revision it missed. Unsynced watchers catch up from the store's history, a batch per event-loop turn and
- * only while their consumer keeps up; when a watcher reaches the current revision it rejoins the synced ones, in
- * the same turn, so no commit falls between. If compaction overtakes a watcher, it is canceled with the compact
- * revision. Memory per watcher is bounded by maxPending responses of at most one batch each.
+ * only while their consumer keeps up; a catch-up batch holds several revisions, as etcd's unsynced watchers get them.
+ * When a watcher reaches the current revision it rejoins the synced ones, in the same turn, so no commit falls
+ * between. If compaction overtakes a watcher, it is canceled with the compact revision. Memory per watcher is
+ * bounded by maxPending responses of at most one batch each.
  */
 export class WatchHub {
   readonly #store: MvccStore
-  readonly #header: (revision: number) => ResponseHeader
   readonly #options: WatchHubOptions
-  readonly #outputs = new Map<number, WatchOutput>()
+  readonly #prevOf: (record: KeyRecord) => KeyRecord | undefined
   readonly #single = new Map<string, Set<Watcher>>()
-  readonly #ranges = new IntervalTree<Watcher>()
+  /**
+   * #ranges holds one interval per distinct watched range, its value the synced watchers of that range (#rangeSets
+   * finds it by range), so a thousand watchers of one prefix cost one interval in every lookup.
+   */
+  readonly #ranges = new IntervalTree<Set<Watcher>>()
+  readonly #rangeSets = new Map<string, { readonly watchers: Set<Watcher>; readonly handle: IntervalHandle }>()
   readonly #unsynced = new Set<Watcher>()
   readonly #progressWatchers = new Set<Watcher>()
+  /** #matched and #stabbed are notify's scratch lists, empty between calls (notify is never re-entered). */
+  readonly #matched = new Scratch<Watcher>()
+  readonly #stabbed = new Scratch<Watcher>()
+  readonly #stabbedSets = new Scratch<Set<Watcher>>()
   #progressTimer: Timer | undefined
   #closed = false
 
-  constructor(store: MvccStore, header: (revision: number) => ResponseHeader, options: WatchHubOptions) {
+  constructor(store: MvccStore, options: WatchHubOptions) {
     this.#store = store
-    this.#header = header
     this.#options = options
+    this.#prevOf = (record) => store.prevOf(record)
   }
 
   /** size is the number of watchers, synced or not. */
   get size(): number {
-    let n = this.#unsynced.size + this.#ranges.size
+    let n = this.#unsynced.size
     for (const set of this.#single.values()) n += set.size
+    for (const { watchers } of this.#rangeSets.values()) n += watchers.size
     return n
-  }
-
-  /** attach registers a stream's output under its id. */
-  attach(streamId: number, output: WatchOutput): void {
-    this.#outputs.set(streamId, output)
-  }
-
-  detach(streamId: number): void {
-    this.#outputs.delete(streamId)
   }
 
   /** add starts a watcher: synced when it starts after the current revision, else catching up from history. */
@@ -117,7 +111,14 @@ export class WatchHub {
       if (set === undefined) this.#single.set(w.key, (set = new Set()))
       set.add(w)
     } else {
-      w.handle = this.#ranges.insert(w.key, w.end, w)
+      const id = rangeId(w.key, w.end)
+      let range = this.#rangeSets.get(id)
+      if (range === undefined) {
+        const watchers = new Set<Watcher>()
+        range = { watchers, handle: this.#ranges.insert(w.key, w.end, watchers) }
+        this.#rangeSets.set(id, range)
+      }
+      range.watchers.add(w)
     }
   }
 
@@ -127,9 +128,13 @@ export class WatchHub {
       const set = this.#single.get(w.key)
       set?.delete(w)
       if (set?.size === 0) this.#single.delete(w.key)
-    } else if (w.handle !== undefined) {
-      this.#ranges.remove(w.handle)
-      w.handle = undefined
+    } else {
+      const id = rangeId(w.key, w.end)
+      const range = this.#rangeSets.get(id)
+      if (range !== undefined && range.watchers.delete(w) && range.watchers.size === 0) {
+        this.#ranges.remove(range.handle)
+        this.#rangeSets.delete(id)
+      }
     }
   }
 
@@ -137,40 +142,67 @@ export class WatchHub {
   notify(commit: Commit): void {
     if (this.#closed || (this.#single.size === 0 && this.#ranges.size === 0)) return
     const changes = commit.changes
-    const byWatcher = new Map<Watcher, number[]>()
-    const hasRanges = this.#ranges.size > 0
-    for (let i = 0; i < changes.length; i++) {
-      const key = changes[i]!.record.key
-      const set = this.#single.get(key)
-      if (set !== undefined) for (const w of set) collectChange(byWatcher, w, i, commit.rev)
-      if (hasRanges) this.#ranges.stab(key, (w) => collectChange(byWatcher, w, i, commit.rev))
-    }
-    if (byWatcher.size === 0) return
-    // Event messages are built once per change and shared by every watcher that gets them.
-    const plain: (Event | undefined)[] = []
-    const withPrev: (Event | undefined)[] = []
-    const header = this.#header(commit.rev)
-    for (const [w, indexes] of byWatcher) {
-      if (w.pending >= this.#options.maxPending) {
-        // The consumer is behind: catch up from history from this revision on, without holding the writer.
-        this.#unsync(w)
-        w.nextRev = commit.rev
-        this.#unsynced.add(w)
-        continue
+    const rev = commit.rev
+    const matched = this.#matched
+    try {
+      if (changes.length === 1) {
+        this.#match(changes[0]!.record.key, rev, matched)
+        if (matched.size === 0) return
+        const batches = new CommitBatches(commit, this.#prevOf)
+        for (let j = 0; j < matched.size; j++) this.#deliver(matched.at(j), rev, batches, undefined)
+        return
       }
-      const events: Event[] = []
-      for (const i of indexes) {
-        const { record, prev } = changes[i]!
-        if (isTombstone(record) ? w.options.noDelete : w.options.noPut) continue
-        // prevKv is the version before this revision; a key written twice in one txn needs it looked up.
-        const before =
-          record.version === 1 ? undefined : prev !== undefined && prev.modRevision === commit.rev ? this.#store.prevOf(record) : prev
-        if (w.options.prevKv) events.push((withPrev[i] ??= makeEvent(record, before, plain[i])))
-        else events.push((plain[i] ??= makeEvent(record, undefined, withPrev[i])))
+      // Several changes: each watcher collects the indexes of the changes it covers (its hits), once per commit.
+      const stabbed = this.#stabbed
+      for (let i = 0; i < changes.length; i++) {
+        this.#match(changes[i]!.record.key, rev, stabbed)
+        for (let j = 0; j < stabbed.size; j++) {
+          const w = stabbed.at(j)
+          if (w.stamp !== rev) {
+            w.stamp = rev
+            w.hits.length = 0
+            matched.push(w)
+          }
+          w.hits.push(i)
+        }
+        stabbed.clear()
       }
-      w.nextRev = commit.rev + 1
-      if (events.length > 0) this.#send(w, header, events)
+      if (matched.size === 0) return
+      const batches = new CommitBatches(commit, this.#prevOf)
+      for (let j = 0; j < matched.size; j++) {
+        const w = matched.at(j)
+        this.#deliver(w, rev, batches, w.hits)
+      }
+    } finally {
+      matched.clear()
+      this.#stabbed.clear()
     }
+  }
+
+  /** #match appends the synced watchers of `key` that want revision `rev` (not starting later) to `out`. */
+  #match(key: string, rev: number, out: Scratch<Watcher>): void {
+    const set = this.#single.get(key)
+    if (set !== undefined) for (const w of set) if (w.nextRev <= rev) out.push(w)
+    if (this.#ranges.size > 0) {
+      const sets = this.#stabbedSets
+      this.#ranges.stab(key, sets)
+      for (let j = 0; j < sets.size; j++) for (const w of sets.at(j)) if (w.nextRev <= rev) out.push(w)
+      sets.clear()
+    }
+  }
+
+  /** #deliver sends a matched watcher its batch of the commit at `rev`, or moves it aside if its consumer is behind. */
+  #deliver(w: Watcher, rev: number, batches: CommitBatches, hits: readonly number[] | undefined): void {
+    if (w.pending >= this.#options.maxPending) {
+      // The consumer is behind: catch up from history from this revision on, without holding the writer.
+      this.#unsync(w)
+      w.nextRev = rev
+      this.#unsynced.add(w)
+      return
+    }
+    w.nextRev = rev + 1
+    const batch = batches.batchFor(w.options, hits)
+    if (batch !== undefined) this.#send(w, batch)
   }
 
   #scheduleCatchUp(w: Watcher): void {
@@ -190,12 +222,7 @@ export class WatchHub {
       this.#unsynced.delete(w)
       this.#progressWatchers.delete(w)
       w.canceled = true
-      const output = this.#outputs.get(w.streamId)
-      output?.deliver(w, {
-        ...emptyResponse(this.#header(0), w.id),
-        canceled: true,
-        compactRevision: store.compactRev,
-      })
+      w.output.compacted(w, store.compactRev)
       return
     }
     if (w.pending >= this.#options.maxPending) return // resumes when the consumer reads (taken)
@@ -207,39 +234,22 @@ export class WatchHub {
       w.nextRev = durable + 1
       return
     }
-    const events: Event[] = []
+    const events: StorageEvent[] = []
+    const { prevKv, noPut, noDelete } = w.options
     for (const record of records) {
       if (!w.covers(record.key)) continue
-      if (isTombstone(record) ? w.options.noDelete : w.options.noPut) continue
+      if (isTombstone(record) ? noDelete : noPut) continue
       // Like etcd, a create event (version 1) carries no prevKv; others the version before their revision.
-      events.push(makeEvent(record, w.options.prevKv && record.version !== 1 ? store.prevOf(record) : undefined, undefined))
+      events.push({ record, prev: prevKv && record.version !== 1 ? store.prevOf(record) : undefined })
     }
     w.nextRev = records[records.length - 1]!.modRevision + 1
-    if (events.length > 0) this.#send(w, this.#header(store.rev), events)
+    if (events.length > 0) this.#send(w, new EventBatch(store.rev, events))
     this.#scheduleCatchUp(w)
   }
 
-  /** #send delivers events to a watcher, split into fragments when it asked for them and the response is large. */
-  #send(w: Watcher, header: ResponseHeader, events: Event[]): void {
-    const output = this.#outputs.get(w.streamId)
-    if (output === undefined) return
+  #send(w: Watcher, batch: EventBatch): void {
     w.quiet = false
-    if (w.options.fragment) {
-      const limit = this.#options.maxResponseBytes
-      let size = 0
-      let start = 0
-      for (let i = 0; i < events.length; i++) {
-        const s = eventSize(events[i]!)
-        if (size + s > limit && i > start) {
-          output.deliver(w, eventsResponse(header, w.id, events.slice(start, i), true))
-          start = i
-          size = 0
-        }
-        size += s
-      }
-      if (start > 0) events = events.slice(start)
-    }
-    output.deliver(w, eventsResponse(header, w.id, events, false))
+    w.output.events(w, batch)
   }
 
   #armProgress(): void {
@@ -253,47 +263,44 @@ export class WatchHub {
 
   /** #notifyProgress tells each idle synced progressNotify watcher the current revision, as etcd does. */
   #notifyProgress(): void {
-    const header = this.#header(this.#store.rev)
+    const rev = this.#store.rev
     for (const w of this.#progressWatchers) {
-      if (w.synced && w.quiet) this.#outputs.get(w.streamId)?.deliver(w, emptyResponse(header, w.id))
+      if (w.synced && w.quiet) w.output.progress(w, rev)
       w.quiet = true
     }
   }
 }
 
-/** collectChange notes that change `i` of the commit at `rev` goes to watcher `w` (unless it starts later). */
-function collectChange(byWatcher: Map<Watcher, number[]>, w: Watcher, i: number, rev: number): void {
-  if (w.nextRev > rev) return
-  const list = byWatcher.get(w)
-  if (list === undefined) byWatcher.set(w, [i])
-  else if (list[list.length - 1] !== i) list.push(i)
+/** rangeId names a range [key, end) in a map: the key's length first, so no two ranges share a name. */
+function rangeId(key: string, end: string): string {
+  return `${key.length}:${key}${end}`
 }
 
-/** eventsResponse is a WatchResponse carrying events (one allocation on the fan-out path). */
-function eventsResponse(header: ResponseHeader, watchId: number, events: Event[], fragment: boolean): WatchResponse {
-  return { header, watchId, created: false, canceled: false, compactRevision: 0, cancelReason: '', fragment, events }
-}
+/**
+ * Scratch is a list reused from call to call: clear() drops its items but keeps the array's capacity, so a commit
+ * matching a thousand watchers does not regrow an array from empty every time.
+ */
+class Scratch<T> {
+  readonly #items: (T | undefined)[] = []
+  #size = 0
 
-/** emptyResponse is a WatchResponse with every field at its default. */
-export function emptyResponse(header: ResponseHeader, watchId: number): WatchResponse {
-  return {
-    header,
-    watchId,
-    created: false,
-    canceled: false,
-    compactRevision: 0,
-    cancelReason: '',
-    fragment: false,
-    events: [],
+  get size(): number {
+    return this.#size
   }
-}
 
-function makeEvent(record: KeyRecord, prev: KeyRecord | undefined, sibling: Event | undefined): Event {
-  const kv = sibling?.kv ?? keyValue(record, false)
-  const type = isTombstone(record) ? 'DELETE' : 'PUT'
-  return prev === undefined ? { type, kv } : { type, kv, prevKv: keyValue(prev, false) }
-}
+  push(item: T): void {
+    this.#items[this.#size++] = item
+  }
 
-function eventSize(e: Event): number {
-  return 32 + e.kv.key.length + e.kv.value.length + (e.prevKv === undefined ? 0 : 32 + e.prevKv.key.length + e.prevKv.value.length)
+  /** at is item j, for 0 <= j < size. */
+  at(j: number): T {
+    return this.#items[j] as T
+  }
+
+  /** clear empties the list, keeping no references to its items. */
+  clear(): void {
+    if (this.#size === 0) return
+    this.#items.fill(undefined, 0, this.#size)
+    this.#size = 0
+  }
 }

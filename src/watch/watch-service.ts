@@ -13,6 +13,8 @@ export interface WatchContext {
   readonly store: MvccStore
   readonly hub: WatchHub
   header(revision: number): ResponseHeader
+  /** maxResponseBytes: above it a watch response is split, for watchers that asked for fragments. */
+  readonly maxResponseBytes: number
   assertOpen(): void
   onClose(fn: () => void): void
   /** access checks permissions once auth is on: creating a watch needs read permission over its range. */
@@ -48,7 +50,14 @@ export class WatchService implements Watch {
       }
     const stream = new WatchStream(
       this.#nextStream++,
-      { hub: ctx.hub, rev: () => ctx.store.rev, header: ctx.header, assertOpen: ctx.assertOpen, ...(checkRead ? { checkRead } : {}) },
+      {
+        hub: ctx.hub,
+        rev: () => ctx.store.rev,
+        header: ctx.header,
+        maxResponseBytes: ctx.maxResponseBytes,
+        assertOpen: ctx.assertOpen,
+        ...(checkRead ? { checkRead } : {}),
+      },
       (s) => this.#streams.delete(s),
     )
     this.#streams.add(stream)

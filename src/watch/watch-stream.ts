@@ -1,16 +1,18 @@
 import { toBinOptional, type Bin } from '../util/bytes.ts'
 import { EtcdError } from '../util/errors.ts'
 import { int } from '../util/fields.ts'
-import type { ResponseHeader } from '../messages/kv.ts'
 import { watchFilters, type WatchCreateRequest, type WatchRequest, type WatchResponse } from '../messages/watch.ts'
-import type { BidiStream } from '../messages/stream.ts'
+import type { PollStream, StreamReader } from '../messages/stream.ts'
 import { UNBOUNDED } from '../mvcc/store-index.ts'
 import { INFINITE } from './interval-tree.ts'
-import { emptyResponse, type WatchHub, type WatchOutput } from './watch-hub.ts'
-import { Watcher } from './watcher.ts'
+import type { EventBatch } from './event-batch.ts'
+import type { WatchHub } from './watch-hub.ts'
+import { ResponseQueue } from './response-queue.ts'
+import { emptyResponse, wireResponses, type WireContext } from './watch-wire.ts'
+import { Watcher, type WatchOutput } from './watcher.ts'
 
 /** StreamContext is what a watch stream needs from the engine. */
-export interface StreamContext {
+export interface StreamContext extends WireContext {
   /**
    * checkRead, once auth is on, throws unless the stream's caller may read [key, end) (`end` '' for one key, '\0'
    * for every key from `key` on). It runs on every create request, so a token that expired is noticed.
@@ -19,13 +21,7 @@ export interface StreamContext {
   readonly hub: WatchHub
   /** rev is the store's current revision. */
   rev(): number
-  header(revision: number): ResponseHeader
   assertOpen(): void
-}
-
-interface Item {
-  readonly response: WatchResponse
-  readonly watcher: Watcher | undefined
 }
 
 /** GO_CODE_NAMES: how Go's gRPC names a status code in an error text. */
@@ -37,22 +33,41 @@ const GO_CODE_NAMES: Record<string, string> = {
   UNKNOWN: 'Unknown',
 }
 
+/** DONE is the iterator result of an ended stream (frozen, so it can be shared). */
+const DONE: IteratorResult<WatchResponse> = Object.freeze({ value: undefined, done: true })
+
+/** Waiter resolves a pending next() of the async iterator when a response is queued or the stream ends. */
+class Waiter implements StreamReader {
+  readonly #stream: WatchStream
+  readonly #resolve: (r: IteratorResult<WatchResponse>) => void
+
+  constructor(stream: WatchStream, resolve: (r: IteratorResult<WatchResponse>) => void) {
+    this.#stream = stream
+    this.#resolve = resolve
+  }
+
+  ready(): void {
+    const r = this.#stream.poll()
+    this.#resolve(r === undefined ? DONE : { value: r, done: false })
+  }
+}
+
 /**
  * WatchStream is one Watch RPC: it takes create, cancel and progress requests and queues every watcher's responses
- * for one consumer, in order.
+ * for one consumer, in order. It turns the hub's storage events into responses (watch-wire.ts); those responses are
+ * frozen and shared with other watchers and streams (see the sharing rule there).
  *
  * Watch ids are allocated as etcd allocates them: counting up from 0, skipping ids in use; a requested id in use is
  * refused with a created-and-canceled response (watch id -1). Like etcd, a watcher canceled for compaction keeps its
  * id until the client cancels it.
  */
-export class WatchStream implements BidiStream<WatchRequest, WatchResponse>, WatchOutput {
+export class WatchStream implements PollStream<WatchRequest, WatchResponse>, WatchOutput {
   readonly id: number
   readonly #ctx: StreamContext
   readonly #watchers = new Map<number, Watcher>()
-  readonly #items: Item[] = []
-  #head = 0
+  readonly #queue = new ResponseQueue()
   #nextId = 0
-  #waiting: ((r: IteratorResult<WatchResponse>) => void) | undefined
+  #reader: StreamReader | undefined
   #closed = false
   readonly #onClose: (s: WatchStream) => void
 
@@ -60,7 +75,6 @@ export class WatchStream implements BidiStream<WatchRequest, WatchResponse>, Wat
     this.id = id
     this.#ctx = ctx
     this.#onClose = onClose
-    ctx.hub.attach(id, this)
   }
 
   send(request: WatchRequest): void {
@@ -79,46 +93,69 @@ export class WatchStream implements BidiStream<WatchRequest, WatchResponse>, Wat
     this.#closed = true
     for (const w of this.#watchers.values()) this.#ctx.hub.remove(w)
     this.#watchers.clear()
-    this.#ctx.hub.detach(this.id)
-    this.#items.length = 0
-    this.#head = 0
-    const waiting = this.#waiting
-    this.#waiting = undefined
-    waiting?.({ value: undefined, done: true })
+    this.#queue.clear()
+    this.#wake()
     this.#onClose(this)
   }
 
-  deliver(watcher: Watcher | undefined, response: WatchResponse): void {
+  events(watcher: Watcher, batch: EventBatch): void {
+    if (this.#closed) return
+    const responses = wireResponses(batch, watcher.id, watcher.options, this.#ctx)
+    for (let i = 0; i < responses.length; i++) this.#push(responses[i]!, watcher)
+  }
+
+  compacted(watcher: Watcher, compactRevision: number): void {
+    this.#push({ ...emptyResponse(this.#ctx.header(0), watcher.id), canceled: true, compactRevision }, watcher)
+  }
+
+  progress(watcher: Watcher, revision: number): void {
+    this.#push(emptyResponse(this.#ctx.header(revision), watcher.id), watcher)
+  }
+
+  /** #push queues a response, counted against `watcher` until read, and wakes a waiting consumer. */
+  #push(response: WatchResponse, watcher?: Watcher): void {
     if (this.#closed) return
     if (watcher !== undefined) watcher.pending++
-    const waiting = this.#waiting
-    if (waiting !== undefined) {
-      this.#waiting = undefined
-      if (watcher !== undefined) this.#ctx.hub.taken(watcher)
-      waiting({ value: response, done: false })
-    } else {
-      this.#items.push({ response, watcher })
+    this.#queue.push(response, watcher)
+    this.#wake()
+  }
+
+  #wake(): void {
+    const reader = this.#reader
+    if (reader !== undefined) {
+      this.#reader = undefined
+      reader.ready()
     }
   }
 
+  poll(): WatchResponse | undefined {
+    const queue = this.#queue
+    if (queue.size === 0) return undefined
+    const watcher = queue.peekWatcher()
+    const response = queue.shift()
+    if (watcher !== undefined) this.#ctx.hub.taken(watcher)
+    return response
+  }
+
+  get ended(): boolean {
+    return this.#closed && this.#queue.size === 0
+  }
+
+  onReady(reader: StreamReader): void {
+    if (this.#closed || this.#queue.size > 0) reader.ready()
+    else this.#reader = reader
+  }
+
   next(): Promise<IteratorResult<WatchResponse>> {
-    if (this.#head < this.#items.length) {
-      const item = this.#items[this.#head]!
-      this.#items[this.#head++] = undefined as unknown as Item
-      if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-        this.#items.splice(0, this.#head)
-        this.#head = 0
-      }
-      if (item.watcher !== undefined) this.#ctx.hub.taken(item.watcher)
-      return Promise.resolve({ value: item.response, done: false })
-    }
-    if (this.#closed) return Promise.resolve({ value: undefined, done: true })
-    return new Promise((resolve) => (this.#waiting = resolve))
+    const r = this.poll()
+    if (r !== undefined) return Promise.resolve({ value: r, done: false })
+    if (this.#closed) return Promise.resolve(DONE)
+    return new Promise((resolve) => (this.#reader = new Waiter(this, resolve)))
   }
 
   return(): Promise<IteratorResult<WatchResponse>> {
     this.close()
-    return Promise.resolve({ value: undefined, done: true })
+    return Promise.resolve(DONE)
   }
 
   [Symbol.asyncIterator](): AsyncIterator<WatchResponse> {
@@ -134,7 +171,7 @@ export class WatchStream implements BidiStream<WatchRequest, WatchResponse>, Wat
     if (end === UNBOUNDED) end = INFINITE
     if (ctx.checkRead !== undefined && !this.#permitted(key, end === INFINITE ? UNBOUNDED : end)) return
     if (end !== '' && end <= key) {
-      this.deliver(undefined, {
+      this.#push({
         ...emptyResponse(ctx.header(ctx.rev()), -1),
         created: true,
         canceled: true,
@@ -149,7 +186,7 @@ export class WatchStream implements BidiStream<WatchRequest, WatchResponse>, Wat
     const startRevision = int(req.startRevision, 'startRevision')
     let id = int(req.watchId, 'watchId')
     if (id !== 0 && this.#watchers.has(id)) {
-      this.deliver(undefined, {
+      this.#push({
         ...emptyResponse(ctx.header(ctx.rev()), -1),
         created: true,
         canceled: true,
@@ -163,7 +200,7 @@ export class WatchStream implements BidiStream<WatchRequest, WatchResponse>, Wat
     }
     const current = ctx.rev()
     const w = new Watcher(
-      this.id,
+      this,
       id,
       key,
       end,
@@ -177,7 +214,7 @@ export class WatchStream implements BidiStream<WatchRequest, WatchResponse>, Wat
       startRevision > 0 ? startRevision : current + 1,
     )
     this.#watchers.set(id, w)
-    this.deliver(undefined, { ...emptyResponse(ctx.header(current), id), created: true })
+    this.#push({ ...emptyResponse(ctx.header(current), id), created: true })
     ctx.hub.add(w)
   }
 
@@ -192,7 +229,7 @@ export class WatchStream implements BidiStream<WatchRequest, WatchResponse>, Wat
       return true
     } catch (err) {
       if (!(err instanceof EtcdError)) throw err
-      this.deliver(undefined, {
+      this.#push({
         ...emptyResponse(ctx.header(ctx.rev()), -1),
         created: true,
         canceled: true,
@@ -207,11 +244,11 @@ export class WatchStream implements BidiStream<WatchRequest, WatchResponse>, Wat
     if (w === undefined) return // etcd answers nothing for an unknown id
     this.#watchers.delete(id)
     this.#ctx.hub.remove(w)
-    this.deliver(undefined, { ...emptyResponse(this.#ctx.header(this.#ctx.rev()), id), canceled: true })
+    this.#push({ ...emptyResponse(this.#ctx.header(this.#ctx.rev()), id), canceled: true })
   }
 
   /** #progress answers a progress request at once with the current revision, as etcd 3.4 does. */
   #progress(): void {
-    this.deliver(undefined, emptyResponse(this.#ctx.header(this.#ctx.rev()), -1))
+    this.#push(emptyResponse(this.#ctx.header(this.#ctx.rev()), -1))
   }
 }

@@ -1,5 +1,5 @@
 import type { Bin } from '../util/bytes.ts'
-import type { IntervalHandle } from './interval-tree.ts'
+import type { EventBatch } from './event-batch.ts'
 
 /** WatcherOptions are a watcher's choices from its create request. */
 export interface WatcherOptions {
@@ -11,6 +11,19 @@ export interface WatcherOptions {
 }
 
 /**
+ * WatchOutput is where the hub sends what happens to a watcher: its stream, which turns storage events into the
+ * services-level responses the watcher asked for (watch-wire.ts) and queues them. The hub never builds a response.
+ */
+export interface WatchOutput {
+  /** events queues the responses of one batch (counted in watcher.pending until read). */
+  events(watcher: Watcher, batch: EventBatch): void
+  /** compacted queues the response canceling a watcher that compaction overtook. */
+  compacted(watcher: Watcher, compactRevision: number): void
+  /** progress queues an empty response telling an idle watcher the current revision. */
+  progress(watcher: Watcher, revision: number): void
+}
+
+/**
  * Watcher is one watch on a stream: the key range it covers and where it stands in history.
  *
  * A watcher is either synced (it receives each commit's events as they happen) or unsynced (it is behind, and
@@ -18,7 +31,7 @@ export interface WatcherOptions {
  * unsynced when its consumer falls `maxPending` responses behind.
  */
 export class Watcher {
-  readonly streamId: number
+  readonly output: WatchOutput
   readonly id: number
   readonly key: Bin
   /** end: '' for the key alone, else the exclusive end (INFINITE for every key from `key` on). */
@@ -33,10 +46,15 @@ export class Watcher {
   catchUpScheduled = false
   /** quiet is true when no event reached the watcher since the last progress notification. */
   quiet = true
-  handle: IntervalHandle | undefined
+  /**
+   * stamp and hits are the hub's scratch space while it matches a commit of several changes: `hits` lists the
+   * changes the watcher covers, valid while `stamp` is that commit's revision. Reused from commit to commit.
+   */
+  stamp = 0
+  readonly hits: number[] = []
 
-  constructor(streamId: number, id: number, key: Bin, end: Bin, options: WatcherOptions, nextRev: number) {
-    this.streamId = streamId
+  constructor(output: WatchOutput, id: number, key: Bin, end: Bin, options: WatcherOptions, nextRev: number) {
+    this.output = output
     this.id = id
     this.key = key
     this.end = end

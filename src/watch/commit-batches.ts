@@ -1,0 +1,96 @@
+import { isTombstone, type KeyRecord } from '../mvcc/key-record.ts'
+import type { Commit } from '../mvcc/store.ts'
+import { EventBatch, type StorageEvent } from './event-batch.ts'
+
+/** BatchFilters are the watcher choices that decide which of a commit's events it gets (etcd's NOPUT, NODELETE). */
+export interface BatchFilters {
+  readonly noPut: boolean
+  readonly noDelete: boolean
+}
+
+/**
+ * CommitBatches makes the batches of one commit for the watchers it matched, sharing them: every watcher that gets
+ * the same events gets the same EventBatch (and so, in the stream layer, the same responses), whatever its range
+ * and filters: batches are keyed by the list of changes they hold. Each change's StorageEvent is made once and
+ * shared by every batch that holds it.
+ *
+ * Cost: O(1) per watcher covering the whole commit (the batch is remembered by its filters), which includes every
+ * watcher of a single-change commit; O(hits) per other watcher (its kept indexes are joined into a key). Nothing is
+ * made for a commit until some watcher asks.
+ */
+export class CommitBatches {
+  readonly #commit: Commit
+  readonly #prevOf: (record: KeyRecord) => KeyRecord | undefined
+  readonly #events: (StorageEvent | undefined)[] = []
+  /** #whole caches the batch for watchers covering every change, by filter bits (null: no event passes). */
+  readonly #whole: (EventBatch | null | undefined)[] = [undefined, undefined, undefined, undefined]
+  /** #singles holds the batches of one change, by its index; #batches the others, by their indexes joined. */
+  readonly #singles: (EventBatch | undefined)[] = []
+  #batches: Map<string, EventBatch> | undefined
+
+  /** prevOf looks up a key's version before a record's revision (store.prevOf), for keys changed twice in one txn. */
+  constructor(commit: Commit, prevOf: (record: KeyRecord) => KeyRecord | undefined) {
+    this.#commit = commit
+    this.#prevOf = prevOf
+  }
+
+  /**
+   * batchFor returns the batch of a watcher with these filters that covers the changes at indexes `hits` (ascending,
+   * no repeats; undefined or every index for the whole commit), or undefined when its filters leave no event.
+   */
+  batchFor(filters: BatchFilters, hits?: readonly number[]): EventBatch | undefined {
+    const changes = this.#commit.changes
+    if (hits === undefined || hits.length === changes.length) {
+      const bits = (filters.noPut ? 1 : 0) | (filters.noDelete ? 2 : 0)
+      let batch = this.#whole[bits]
+      if (batch === undefined) {
+        const kept: number[] = []
+        for (let i = 0; i < changes.length; i++) if (this.#passes(i, filters)) kept.push(i)
+        batch = this.#whole[bits] = this.#batchOf(kept) ?? null
+      }
+      return batch ?? undefined
+    }
+    const kept: number[] = []
+    for (const i of hits) if (this.#passes(i, filters)) kept.push(i)
+    return this.#batchOf(kept)
+  }
+
+  /** #batchOf is the one batch of the changes at `kept` (ascending): every watcher getting them shares it. */
+  #batchOf(kept: number[]): EventBatch | undefined {
+    if (kept.length === 0) return undefined
+    if (kept.length === 1) {
+      const i = kept[0]!
+      return (this.#singles[i] ??= new EventBatch(this.#commit.rev, [this.#event(i)]))
+    }
+    const key = kept.join(',')
+    const map = (this.#batches ??= new Map())
+    let batch = map.get(key)
+    if (batch === undefined) {
+      batch = new EventBatch(
+        this.#commit.rev,
+        kept.map((i) => this.#event(i)),
+      )
+      map.set(key, batch)
+    }
+    return batch
+  }
+
+  #passes(i: number, filters: BatchFilters): boolean {
+    return !(isTombstone(this.#commit.changes[i]!.record) ? filters.noDelete : filters.noPut)
+  }
+
+  /**
+   * #event makes change i's StorageEvent. Its prev is the version before this revision, as etcd's prevKv: none for a
+   * create; for a key already changed earlier in the same txn, the version before the txn, looked up.
+   */
+  #event(i: number): StorageEvent {
+    let e = this.#events[i]
+    if (e === undefined) {
+      const { record, prev } = this.#commit.changes[i]!
+      const before =
+        record.version === 1 ? undefined : prev !== undefined && prev.modRevision === this.#commit.rev ? this.#prevOf(record) : prev
+      e = this.#events[i] = Object.freeze({ record, prev: before })
+    }
+    return e
+  }
+}
