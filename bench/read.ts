@@ -33,14 +33,20 @@ async function load(n: number): Promise<Loaded> {
     map.set(k, value)
     tree.set(k, value)
   }
+  const { etcd, anti } = await loadBoth(keys, value)
+  return { keys, map, tree, etcd, anti }
+}
+
+/** loadBoth opens an etcdlite and an antietcd in memory and puts every key into each, 100 keys per txn. */
+async function loadBoth(keys: string[], value: string): Promise<{ etcd: Engine; anti: AntiEtcd & { close(): Promise<void> } }> {
   const etcd = await open()
   const anti = await openAnti()
-  for (let i = 0; i < n; i += 100) {
+  for (let i = 0; i < keys.length; i += 100) {
     const batch = keys.slice(i, i + 100)
     await etcd.services.kv.txn({ success: batch.map((key) => ({ requestPut: { key, value } })) })
     await anti.txn({ success: batch.map((key) => ({ request_put: { key, value } })) })
   }
-  return { keys, map, tree, etcd, anti }
+  return { etcd, anti }
 }
 
 export async function benchRead(): Promise<Result[]> {
@@ -101,14 +107,7 @@ async function valueSizes(): Promise<Result[]> {
   const keys = dirKeys(n)
   const stores: { size: string; etcd: Engine; anti: AntiEtcd & { close(): Promise<void> } }[] = []
   for (const [size, bytes] of [['256 B', 256], ['4 KB', 4096]] as const) {
-    const value = asciiValue(bytes)
-    const etcd = await open()
-    const anti = await openAnti()
-    for (let i = 0; i < n; i += 100) {
-      const batch = keys.slice(i, i + 100)
-      await etcd.services.kv.txn({ success: batch.map((key) => ({ requestPut: { key, value } })) })
-      await anti.txn({ success: batch.map((key) => ({ request_put: { key, value } })) })
-    }
+    const { etcd, anti } = await loadBoth(keys, asciiValue(bytes))
     stores.push({ size, etcd, anti })
   }
   const dirs = n / 100

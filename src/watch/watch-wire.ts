@@ -112,16 +112,10 @@ function frozenKeyValue(record: StorageEvent['record']): KeyValue {
 
 /** eventsResponse is a frozen WatchResponse carrying events. */
 function eventsResponse(header: ResponseHeader, watchId: number, events: readonly Event[], fragment: boolean): WatchResponse {
-  return Object.freeze({
-    header,
-    watchId,
-    created: false,
-    canceled: false,
-    compactRevision: 0,
-    cancelReason: '',
-    fragment,
-    events: events as Event[],
-  })
+  const response = emptyResponse(header, watchId)
+  response.fragment = fragment
+  response.events = events as Event[]
+  return Object.freeze(response)
 }
 
 /** emptyResponse is a WatchResponse with every field at its default (not shared, not frozen). */
