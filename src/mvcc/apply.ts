@@ -53,6 +53,12 @@ const sortKeys: Record<RangeOp['sortTarget'], SortKey> = {
  * stay in key order. Cost: O(log keys + keys in range) without sort or filters, plus the sort.
  */
 export function applyRange(view: ReadView, op: RangeOp): RangeOutcome {
+  if (op.end === '' && op.revision === 0 && !hasFilters(op)) {
+    // One key at the view's revision: a hash lookup, nothing to sort or cut.
+    const record = view.get(op.key)
+    const records = record === undefined || op.countOnly ? [] : [record]
+    return { kind: 'range', records, count: record === undefined ? 0 : 1, more: false, keysOnly: op.keysOnly }
+  }
   const needsAll =
     op.sortOrder !== 'NONE' ||
     op.minModRevision !== 0 ||
@@ -84,6 +90,10 @@ export function applyRange(view: ReadView, op: RangeOp): RangeOutcome {
     more = true
   }
   return { kind: 'range', records, count: result.count, more, keysOnly: op.keysOnly }
+}
+
+function hasFilters(op: RangeOp): boolean {
+  return op.minModRevision !== 0 || op.maxModRevision !== 0 || op.minCreateRevision !== 0 || op.maxCreateRevision !== 0
 }
 
 /**

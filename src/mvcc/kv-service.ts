@@ -230,11 +230,19 @@ export function keyValue(record: KeyRecord, keysOnly: boolean): KeyValue {
   }
 }
 
-/** rangeResponse answers a range: its kvs copy the records' bytes (key-values.ts), countOnly has no records. */
+/**
+ * rangeResponse answers a range: its kvs copy the records' bytes (key-values.ts, or for a lone record two small
+ * pooled Buffers, which cost less than a chunk and its views), countOnly has no records.
+ */
 function rangeResponse(outcome: RangeOutcome, header: ResponseHeader): RangeResponse {
   return {
     header,
-    kvs: outcome.records.length === 0 ? [] : keyValues(outcome.records, outcome.keysOnly),
+    kvs:
+      outcome.records.length === 0
+        ? []
+        : outcome.records.length === 1
+          ? [keyValue(outcome.records[0]!, outcome.keysOnly)]
+          : keyValues(outcome.records, outcome.keysOnly),
     more: outcome.more,
     count: outcome.count,
   }

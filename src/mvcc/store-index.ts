@@ -75,11 +75,18 @@ export class StoreIndex {
     return ki
   }
 
-  /** loadRecord adds a record read back from disk (the first record of a key makes it a new key, as insert does). */
+  /**
+   * loadRecord adds a record read back from disk. A key seen for the first time waits for order as a new key does,
+   * but no background step starts: finishLoad orders all of them at once, in one bulk build.
+   */
   loadRecord(record: KeyRecord): void {
     const ki = this.#byKey.get(record.key)
     if (ki !== undefined) ki.append(record)
-    else this.insert(record.key, record)
+    else {
+      const first = new KeyIndex(record)
+      this.#byKey.set(record.key, first)
+      this.#pending.push(first)
+    }
   }
 
   /** finishLoad takes the loaded keys into the ordered tree now, while opening, rather than at the first range. */
