@@ -6,8 +6,8 @@ import { open } from './subject.ts'
 /**
  * bench/put-curve: the cost of one put as the store grows. Each system takes sequential puts of new keys (16-byte
  * keys in scrambled order, 256-byte values, each put awaited) from empty up to 1M keys (100k with --quick), and the
- * time of each stretch between two marks (10k, 30k, 100k, 300k, 1M) gives the cost per put at that size. Two passes
- * per system, interleaved; the faster of the two counts. Systems: etcdlite (services.kv.put), antietcd (embedded
+ * time of each stretch between two marks (10k, 30k, 100k, 300k, 1M) gives the cost per put at that size. Three
+ * passes per system, interleaved; the fastest counts (a short stretch can catch a full garbage collection). Systems: etcdlite (services.kv.put), antietcd (embedded
  * put), and the raw baselines Map.set and sorted-btree set.
  * Target: etcdlite's cost per put from 10k to 1M keys grows at most as log(n): cost(1M) / cost(10k) <=
  * ln(1M) / ln(10k) = 1.5.
@@ -65,7 +65,7 @@ export async function benchPutCurve(): Promise<Result[]> {
   }
   // best[system][mark] is the lowest ns per put seen for the stretch ending at that mark.
   const best = new Map<string, number[]>()
-  for (let pass = 0; pass < 2; pass++) {
+  for (let pass = 0; pass < 3; pass++) {
     for (const s of systems) {
       settle()
       const { put, close } = await s.start()

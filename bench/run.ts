@@ -7,6 +7,7 @@ import { benchMemory } from './memory.ts'
 import { benchAuth } from './auth.ts'
 import { benchPut } from './put.ts'
 import { benchPutCurve } from './put-curve.ts'
+import { benchOpen } from './open.ts'
 import { benchRead } from './read.ts'
 import { benchWatch } from './watch.ts'
 import { machine, quick, table, type Result } from './lib.ts'
@@ -25,6 +26,7 @@ type Bench = () => Promise<Result[]>
 const cases: { name: string; also: string[]; run: Bench | undefined }[] = [
   { name: 'put', also: [], run: benchPut },
   { name: 'put-curve', also: ['curve'], run: benchPutCurve },
+  { name: 'open', also: [], run: benchOpen },
   { name: 'read', also: ['get', 'txn', 'cas'], run: benchRead },
   { name: 'watch', also: ['fan-out'], run: benchWatch },
   { name: 'lease', also: ['expiry'], run: benchLease },

@@ -81,6 +81,10 @@ export function checkTargets(results: Result[]): TargetCheck[] {
     }
   }
 
+  const opened = find(results, 'open and close an empty store in memory', 'etcdlite memory')
+  if (opened) out.push({ target: 'open() in memory < 1 ms', where: opened.case, measured: `p50 ${opened.p50Ms} ms, p99 ${opened.p99Ms} ms`, ratio: '', met: opened.p50Ms < 1 })
+  else missing('open() in memory < 1 ms', 'open', 'not run')
+
   // The cost per put as the store grows: at most log(n) growth from the smallest to the largest mark.
   const curve = results.filter((r) => r.case.startsWith('put cost curve') && r.system === 'etcdlite memory')
   if (curve.length >= 2) {

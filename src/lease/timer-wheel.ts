@@ -27,6 +27,9 @@ interface Entry<K> {
 
 const FAR = -1
 
+/** NO_ENTRIES is what a slot never used holds. */
+const NO_ENTRIES: ReadonlySet<never> = new Set()
+
 export interface TimerWheelOptions {
   /** tickMs is the time each slot covers. @default 100 */
   tickMs?: number
@@ -45,7 +48,8 @@ export interface TimerWheelOptions {
  */
 export class TimerWheel<K> implements ExpiryQueue<K> {
   readonly #tickMs: number
-  readonly #slots: Slot<K>[]
+  /** #slots: a slot is made when an entry first lands in it (an engine opened for a test may never hold a lease). */
+  readonly #slots: (Slot<K> | undefined)[]
   readonly #entries = new Map<K, Entry<K>>()
   /** #far holds entries beyond the horizon, as a binary min-heap on deadline; replaced entries are skipped lazily. */
   readonly #far: Entry<K>[] = []
@@ -58,7 +62,7 @@ export class TimerWheel<K> implements ExpiryQueue<K> {
     this.#tickMs = options.tickMs ?? 100
     const slots = options.slots ?? 1024
     if (!(this.#tickMs > 0) || !Number.isInteger(slots) || slots < 2) throw new RangeError('invalid timer wheel options')
-    this.#slots = Array.from({ length: slots }, () => ({ entries: new Set<Entry<K>>(), min: Infinity }))
+    this.#slots = new Array<Slot<K> | undefined>(slots).fill(undefined)
     this.#cursor = Math.floor(now / this.#tickMs)
   }
 
@@ -93,11 +97,11 @@ export class TimerWheel<K> implements ExpiryQueue<K> {
       // Ticks before nowTick are wholly due; nowTick itself only up to `now`.
       const last = Math.min(nowTick, this.#cursor + n - 1)
       for (let tick = this.#cursor; tick <= last; tick++) {
-        const slot = this.#slots[tick % n]!
-        for (const entry of slot.entries) {
+        const slot = this.#slots[tick % n]
+        for (const entry of slot?.entries ?? NO_ENTRIES) {
           if (entry.deadline > now) continue
           if (out.length >= max) return out
-          this.#removeFromSlot(slot, entry)
+          this.#removeFromSlot(slot!, entry)
           this.#entries.delete(entry.key)
           out.push(entry.key)
         }
@@ -113,8 +117,8 @@ export class TimerWheel<K> implements ExpiryQueue<K> {
   wakeAt(): number | undefined {
     const n = this.#slots.length
     for (let i = 0; this.#onWheel > 0 && i < n; i++) {
-      const slot = this.#slots[(this.#cursor + i) % n]!
-      if (slot.entries.size === 0) continue
+      const slot = this.#slots[(this.#cursor + i) % n]
+      if (slot === undefined || slot.entries.size === 0) continue
       if (Number.isNaN(slot.min)) {
         slot.min = Infinity
         for (const e of slot.entries) if (e.deadline < slot.min) slot.min = e.deadline
@@ -130,7 +134,7 @@ export class TimerWheel<K> implements ExpiryQueue<K> {
     const tick = Math.max(Math.floor(entry.deadline / this.#tickMs), this.#cursor)
     if (tick - this.#cursor < this.#slots.length) {
       entry.slot = tick % this.#slots.length
-      const slot = this.#slots[entry.slot]!
+      const slot = (this.#slots[entry.slot] ??= { entries: new Set<Entry<K>>(), min: Infinity })
       slot.entries.add(entry)
       if (entry.deadline < slot.min) slot.min = entry.deadline
       this.#onWheel++
