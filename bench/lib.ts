@@ -309,3 +309,26 @@ export function settle(): void {
 export function tick(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
+
+/** Consumers is a set of stream readers started by `consume`: `done` settles when each has read its events. */
+export interface Consumers {
+  done: Promise<unknown>
+  /** delivered counts the events read so far, over every stream. */
+  readonly delivered: number
+}
+
+/** consume reads each stream with for await until it has seen `n` events (the watch fan-out cases' consumers). */
+export function consume(streams: AsyncIterable<{ events: readonly unknown[] }>[], n: number): Consumers {
+  const tally = { delivered: 0, done: Promise.resolve() as Promise<unknown> }
+  tally.done = Promise.all(
+    streams.map(async (stream) => {
+      let seen = 0
+      for await (const r of stream) {
+        seen += r.events.length
+        tally.delivered += r.events.length
+        if (seen === n) break
+      }
+    }),
+  )
+  return tally
+}

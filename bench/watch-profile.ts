@@ -1,5 +1,5 @@
 import { Session } from 'node:inspector/promises'
-import { tick } from './lib.ts'
+import { consume, tick } from './lib.ts'
 import { open } from './subject.ts'
 
 /**
@@ -18,27 +18,17 @@ const values = ['x'.repeat(64), 'y'.repeat(64)]
 
 async function round(): Promise<number> {
   const etcd = await open()
-  let delivered = 0
-  const consumers = Promise.all(
-    Array.from({ length: watchers }, async () => {
-      let seen = 0
-      for await (const r of etcd.watch('fan/', { prefix: true })) {
-        seen += r.events.length
-        delivered += r.events.length
-        if (seen === writes) break
-      }
-    }),
-  )
+  const consumers = consume(Array.from({ length: watchers }, () => etcd.watch('fan/', { prefix: true })), writes)
   await tick()
   const t0 = performance.now()
   for (let i = 0; i < writes; i++) {
     await etcd.put(`fan/${i % 100}`, values[Math.floor(i / 100) & 1]!)
     if (i % 64 === 0) await tick()
   }
-  await consumers
-  console.log(`${watchers} watchers: ${((delivered / (performance.now() - t0)) * 1000).toFixed(0)} events/s`)
+  await consumers.done
+  console.log(`${watchers} watchers: ${((consumers.delivered / (performance.now() - t0)) * 1000).toFixed(0)} events/s`)
   await etcd.close()
-  return delivered
+  return consumers.delivered
 }
 
 for (let r = 0; r < rounds - (alloc ? 1 : 0); r++) await round()

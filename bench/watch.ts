@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import v8 from 'node:v8'
 import { openAnti } from './peers/antietcd.ts'
-import { asciiValue, contest, emit, quick, settle, tick, Timer, type Contestant, type Result } from './lib.ts'
+import { asciiValue, consume, contest, emit, quick, settle, tick, Timer, type Contestant, type Result } from './lib.ts'
 import { open, type Engine } from './subject.ts'
 
 /**
@@ -51,17 +51,7 @@ const fanOutSystems: Record<string, FanOut> = {
   },
   'async iterators (raw)': async (watchers, n, timer) => {
     const channels = Array.from({ length: watchers }, () => new Channel())
-    let delivered = 0
-    const consumers = Promise.all(
-      channels.map(async (c) => {
-        let seen = 0
-        for await (const r of c) {
-          seen += r.events.length
-          delivered += r.events.length
-          if (seen === n) break
-        }
-      }),
-    )
+    const consumers = consume(channels, n)
     await tick()
     timer.start()
     for (let i = 0; i < n; i++) {
@@ -70,30 +60,20 @@ const fanOutSystems: Record<string, FanOut> = {
       for (const c of channels) c.push(r)
       if (i % 64 === 0) await tick()
     }
-    await consumers
-    return done(timer, delivered, watchers * n)
+    await consumers.done
+    return done(timer, consumers.delivered, watchers * n)
   },
   'etcdlite memory': async (watchers, n, timer) => {
     const etcd = await open()
-    let delivered = 0
-    const consumers = Promise.all(
-      Array.from({ length: watchers }, async () => {
-        let seen = 0
-        for await (const r of etcd.watch('fan/', { prefix: true })) {
-          seen += r.events.length
-          delivered += r.events.length
-          if (seen === n) break
-        }
-      }),
-    )
+    const consumers = consume(Array.from({ length: watchers }, () => etcd.watch('fan/', { prefix: true })), n)
     await tick()
     timer.start()
     for (let i = 0; i < n; i++) {
       await etcd.put(keyOf(i), valueOf(i))
       if (i % 64 === 0) await tick()
     }
-    await consumers
-    const events = done(timer, delivered, watchers * n)
+    await consumers.done
+    const events = done(timer, consumers.delivered, watchers * n)
     await etcd.close()
     return events
   },
