@@ -24,3 +24,7 @@ export { remoteServices, type RemoteServices, type RemoteOptions } from './serve
 export { GrpcError } from './server/status.ts'
 export type { AutoCompactionOptions } from './server/auto-compaction.ts'
 export { connect, Remote, type ConnectOptions } from './remote/connect.ts'
+export { Session, DEFAULT_SESSION_TTL, type SessionOptions } from './concurrency/session.ts'
+export { Mutex, type LockOptions } from './concurrency/mutex.ts'
+export { Election, type CampaignOptions, type ObserveOptions, type Leadership } from './concurrency/election.ts'
+export { stm, Isolation, type STM, type STMOptions } from './concurrency/stm.ts'

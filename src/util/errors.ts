@@ -42,6 +42,12 @@ export const errorCatalog = {
   ETCD_MAINTENANCE_USER_EMPTY: { message: 'auth: user name is empty', grpc: 'UNKNOWN' },
   ETCD_MAINTENANCE_PERMISSION_DENIED: { message: 'auth: permission denied', grpc: 'UNKNOWN' },
   ETCD_MAINTENANCE_INVALID_TOKEN: { message: 'auth: invalid auth token', grpc: 'UNKNOWN' },
+  // The concurrency recipes (etcd's Go concurrency package), and the v3lock / v3election services built on them,
+  // which etcd 3.4 answers as code Unknown with these texts.
+  ETCD_LOCK_RELEASED: { message: 'mutex: lock has already been released', grpc: 'UNKNOWN' },
+  ETCD_SESSION_EXPIRED: { message: 'mutex: session is expired', grpc: 'UNKNOWN' },
+  ETCD_ELECTION_NO_LEADER: { message: 'election: no leader', grpc: 'UNKNOWN' },
+  ETCD_ELECTION_NOT_LEADER: { message: 'election: not leader', grpc: 'UNKNOWN' },
   // etcdlite's own: a remote connection none of whose endpoints answers.
   ETCD_UNAVAILABLE: { message: 'etcdlite: no endpoint is reachable', grpc: 'UNAVAILABLE' },
   // etcdlite's own: the data directory and the disk under it. Messages name the directory.
@@ -81,9 +87,9 @@ export class EtcdError extends Error {
     this.grpcStatus = errorCatalog[code].grpc
   }
 
-  /** wireMessage is the message as etcd's gRPC layer sends it: prefixed "etcdserver: ", except the raw "auth: " ones. */
+  /** wireMessage is the message as etcd's gRPC layer sends it: prefixed "etcdserver: ", except the raw Unknown ones. */
   get wireMessage(): string {
-    return this.message.startsWith('etcdserver: ') || this.message.startsWith('auth: ') ? this.message : `etcdserver: ${this.message}`
+    return this.message.startsWith('etcdserver: ') || this.grpcStatus === 'UNKNOWN' ? this.message : `etcdserver: ${this.message}`
   }
 }
 

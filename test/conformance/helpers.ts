@@ -69,6 +69,11 @@ export const etcdMessages = {
   ETCD_NO_PASSWORD_USER: 'auth: authentication failed, password was given for no password user',
   ETCD_MAINTENANCE_USER_EMPTY: 'auth: user name is empty',
   ETCD_MAINTENANCE_PERMISSION_DENIED: 'auth: permission denied',
+  // etcd's Go concurrency package (client/v3/concurrency), which the v3lock and v3election services also answer.
+  ETCD_LOCK_RELEASED: 'mutex: lock has already been released',
+  ETCD_SESSION_EXPIRED: 'mutex: session is expired',
+  ETCD_ELECTION_NO_LEADER: 'election: no leader',
+  ETCD_ELECTION_NOT_LEADER: 'election: not leader',
 } as const satisfies Partial<Record<EtcdErrorCode, string>>
 
 /** KnownErrorCode is an error code whose etcd text the suite knows. */

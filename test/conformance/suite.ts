@@ -1,6 +1,7 @@
 import type { Harness } from './harness.ts'
 import { registerAuth } from './auth.ts'
 import { registerCompact } from './compact.ts'
+import { registerConcurrency } from './concurrency.ts'
 import { registerDelete } from './delete.ts'
 import { registerLease } from './lease.ts'
 import { registerPut } from './put.ts'
@@ -21,4 +22,5 @@ export function registerAll(h: Harness): void {
   registerLease(h)
   registerWatch(h)
   registerAuth(h)
+  registerConcurrency(h)
 }
