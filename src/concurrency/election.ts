@@ -161,7 +161,7 @@ export class Election {
   async *observe(options: ObserveOptions = {}): AsyncGenerator<Leadership, void, undefined> {
     const { signal } = options
     const client = this.#session.client
-    while (signal?.aborted !== true) {
+    while (!isAborted(signal)) {
       const found = await this.#firstCandidate()
       let current: Leadership | undefined = found.kvs[0] && { header: found.header, kv: found.kvs[0] }
       if (current === undefined) {
@@ -171,7 +171,7 @@ export class Election {
       }
       yield current
       // Follow the leader's key: each put is a proclamation; its delete hands leadership on.
-      if (signal?.aborted === true) return
+      if (isAborted(signal)) return
       const watching = client.watch(current.kv.key, { startRevision: current.header.revision + 1 })
       const stop = (): void => void watching.cancel()
       signal?.addEventListener('abort', stop, { once: true })
@@ -206,7 +206,7 @@ export class Election {
  * the watch or the signal ends it (undefined). The header's revision is the put's: a response may carry several.
  */
 async function firstPut(watching: Watching, signal: AbortSignal | undefined): Promise<Leadership | undefined> {
-  if (signal?.aborted === true) {
+  if (isAborted(signal)) {
     await watching.cancel()
     return undefined
   }
@@ -223,6 +223,11 @@ async function firstPut(watching: Watching, signal: AbortSignal | undefined): Pr
     signal?.removeEventListener('abort', stop)
     await watching.cancel()
   }
+}
+
+/** isAborted reads the signal afresh each time (a plain property test would be narrowed away by TypeScript). */
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true
 }
 
 function sameBytes(stored: Uint8Array, value: BytesLike): boolean {
