@@ -50,6 +50,46 @@ export function signedIn(services: Services, login: Login): Services {
   }
 }
 
+/**
+ * asCaller wraps a services level so that every call carries the given credentials, those of a request being served:
+ * the lock and election services act through the recipes with the caller's own rights, as etcd's do.
+ */
+export function asCaller(services: Services, credentials: CallCredentials | undefined): Services {
+  if (credentials === undefined) return services
+  const { kv, lease, watch, maintenance, cluster, auth } = services
+  const authCalls: Record<string, unknown> = {}
+  for (const name of Object.keys(AUTH_METHODS) as (keyof Auth)[]) {
+    const method = (auth[name] as (r: unknown, c?: CallCredentials) => Promise<unknown>).bind(auth)
+    authCalls[name] = (r: unknown = {}) => method(r, credentials)
+  }
+  return {
+    kv: {
+      range: (r) => kv.range(r, credentials),
+      put: (r) => kv.put(r, credentials),
+      deleteRange: (r) => kv.deleteRange(r, credentials),
+      txn: (r) => kv.txn(r, credentials),
+      compact: (r) => kv.compact(r, credentials),
+    },
+    lease: {
+      leaseGrant: (r) => lease.leaseGrant(r, credentials),
+      leaseRevoke: (r) => lease.leaseRevoke(r, credentials),
+      leaseTimeToLive: (r) => lease.leaseTimeToLive(r, credentials),
+      leaseLeases: (r = {}) => lease.leaseLeases(r, credentials),
+      leaseKeepAlive: () => lease.leaseKeepAlive(credentials),
+    },
+    watch: { watch: () => watch.watch(credentials) },
+    maintenance: {
+      status: (r = {}) => maintenance.status(r, credentials),
+      alarm: (r) => maintenance.alarm(r, credentials),
+      defragment: (r = {}) => maintenance.defragment(r, credentials),
+      hash: (r = {}) => maintenance.hash(r, credentials),
+      hashKV: (r) => maintenance.hashKV(r, credentials),
+    },
+    cluster: { memberList: (r = {}) => cluster.memberList(r, credentials) },
+    auth: authCalls as unknown as Auth,
+  }
+}
+
 function signedInAuth(auth: Auth, session: Session): Auth {
   const wrapped: Record<string, unknown> = {}
   for (const name of Object.keys(AUTH_METHODS) as (keyof Auth)[]) {

@@ -2,6 +2,7 @@ import { compare, op } from '../api/ops.ts'
 import type { BytesLike } from '../util/bytes.ts'
 import type { KeyValue, RangeResponse, ResponseHeader } from '../messages/kv.ts'
 import type { Watching } from '../api/watch-client.ts'
+import { binToUtf8, fromBin, toBin, type Bin } from '../util/bytes.ts'
 import { EtcdError } from '../util/errors.ts'
 import { rangeOf } from './mutex.ts'
 import { leaseKey, type Session } from './session.ts'
@@ -40,23 +41,39 @@ export interface Leadership {
  */
 export class Election {
   readonly #session: Session
-  /** #prefix is the name with a trailing '/': every candidate's key is under it. */
-  readonly #prefix: string
-  #leaderKey = ''
+  /** #prefix is the name with a trailing '/' (as the engine holds bytes): every candidate's key is under it. */
+  readonly #prefix: Bin
+  #leaderKey: Bin = ''
   #leaderRev = 0
   #leading = false
   #header: ResponseHeader | undefined
 
   /** @param name the election's name; candidates' keys are `${name}/<lease id in hex>`. */
-  constructor(session: Session, name: string) {
-    if (typeof name !== 'string') throw new TypeError('election name must be a string')
+  constructor(session: Session, name: BytesLike) {
     this.#session = session
-    this.#prefix = `${name}/`
+    this.#prefix = `${toBin(name, 'election name')}/`
+  }
+
+  /**
+   * resume takes up a leadership won elsewhere (another process, or an earlier call), as etcd's ResumeElection:
+   * proclaim() and resign() then act on the leader key `key` created at revision `rev`.
+   */
+  static resume(session: Session, name: BytesLike, key: BytesLike, rev: number): Election {
+    const election = new Election(session, name)
+    election.#leaderKey = toBin(key)
+    election.#leaderRev = rev
+    election.#leading = true
+    return election
   }
 
   /** key is this candidate's key while it campaigns or leads ('' otherwise). */
   get key(): string {
-    return this.#leaderKey
+    return binToUtf8(this.#leaderKey)
+  }
+
+  /** keyBytes is `key` as bytes, exactly as stored (for names that are not UTF-8). */
+  get keyBytes(): Buffer {
+    return fromBin(this.#leaderKey)
   }
 
   /** rev is the create revision of this candidate's key while it campaigns or leads. */
@@ -79,14 +96,14 @@ export class Election {
     signal?.throwIfAborted()
     const session = this.#session
     const client = session.client
-    const key = leaseKey(this.#prefix, session.lease)
+    const key = fromBin(leaseKey(this.#prefix, session.lease))
     const result = await client
       .txn()
       .if(compare.createRevision(key, '=', 0))
       .then(op.put(key, value, { lease: session.lease }))
       .else(op.get(key))
       .commit()
-    this.#leaderKey = key
+    this.#leaderKey = toBin(key)
     this.#leaderRev = result.header.revision
     this.#leading = true
     if (!result.succeeded) {
@@ -102,7 +119,7 @@ export class Election {
       }
     }
     try {
-      await waitDeletes(client, this.#prefix, this.#leaderRev - 1, signal)
+      await waitDeletes(client, fromBin(this.#prefix), this.#leaderRev - 1, signal)
     } catch (err) {
       if (signal?.aborted === true) await this.resign().catch(() => undefined)
       else this.#leading = false
@@ -120,8 +137,8 @@ export class Election {
     const session = this.#session
     const result = await session.client
       .txn()
-      .if(compare.createRevision(this.#leaderKey, '=', this.#leaderRev))
-      .then(op.put(this.#leaderKey, value, { lease: session.lease }))
+      .if(compare.createRevision(fromBin(this.#leaderKey), '=', this.#leaderRev))
+      .then(op.put(fromBin(this.#leaderKey), value, { lease: session.lease }))
       .commit()
     if (!result.succeeded) {
       this.#leaderKey = ''
@@ -134,7 +151,7 @@ export class Election {
   /** resign gives up leadership (or a candidacy) so the next candidate can lead; nothing when not campaigning. */
   async resign(): Promise<void> {
     if (!this.#leading) return
-    const key = this.#leaderKey
+    const key = fromBin(this.#leaderKey)
     const rev = this.#leaderRev
     this.#leaderKey = ''
     this.#leading = false
@@ -166,7 +183,7 @@ export class Election {
       let current: Leadership | undefined = found.kvs[0] && { header: found.header, kv: found.kvs[0] }
       if (current === undefined) {
         // Nobody leads: the first put under the prefix after this read is the next leader.
-        current = await firstPut(client.watch(this.#prefix, { prefix: true, startRevision: found.header.revision }), signal)
+        current = await firstPut(client.watch(fromBin(this.#prefix), { prefix: true, startRevision: found.header.revision }), signal)
         if (current === undefined) return
       }
       yield current
@@ -197,7 +214,7 @@ export class Election {
   }
 
   #firstCandidate(): Promise<RangeResponse> {
-    return this.#session.client.get(this.#prefix, { prefix: true, sortTarget: 'CREATE', sortOrder: 'ASCEND', limit: 1 })
+    return this.#session.client.get(fromBin(this.#prefix), { prefix: true, sortTarget: 'CREATE', sortOrder: 'ASCEND', limit: 1 })
   }
 }
 

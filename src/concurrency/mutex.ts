@@ -1,5 +1,6 @@
 import { compare, op } from '../api/ops.ts'
 import type { Compare, RangeResponse, ResponseHeader } from '../messages/kv.ts'
+import { binToUtf8, fromBin, toBin, type Bin, type BytesLike } from '../util/bytes.ts'
 import { EtcdError } from '../util/errors.ts'
 import { leaseKey, type Session } from './session.ts'
 import { waitDeletes } from './wait-deletes.ts'
@@ -28,22 +29,26 @@ export interface LockOptions {
  */
 export class Mutex {
   readonly #session: Session
-  /** #prefix is the name with a trailing '/': every contender's key is under it. */
-  readonly #prefix: string
-  #key = ''
+  /** #prefix is the name with a trailing '/' (as the engine holds bytes): every contender's key is under it. */
+  readonly #prefix: Bin
+  #key: Bin = ''
   #rev = -1
   #header: ResponseHeader | undefined
 
   /** @param name the lock's name; contenders' keys are `${name}/<lease id in hex>`. */
-  constructor(session: Session, name: string) {
-    if (typeof name !== 'string') throw new TypeError('mutex name must be a string')
+  constructor(session: Session, name: BytesLike) {
     this.#session = session
-    this.#prefix = `${name}/`
+    this.#prefix = `${toBin(name, 'mutex name')}/`
   }
 
   /** key is this contender's key while it holds or waits for the lock ('' before, "\0" after unlock, as in Go). */
   get key(): string {
-    return this.#key
+    return binToUtf8(this.#key)
+  }
+
+  /** keyBytes is `key` as bytes, exactly as stored (for names that are not UTF-8). */
+  get keyBytes(): Buffer {
+    return fromBin(this.#key)
   }
 
   /** header is the response header of the request that acquired the lock. */
@@ -65,16 +70,19 @@ export class Mutex {
       return
     }
     const client = this.#session.client
+    let header: ResponseHeader
     try {
-      await waitDeletes(client, this.#prefix, this.#rev - 1, signal)
+      header = await waitDeletes(client, fromBin(this.#prefix), this.#rev - 1, signal)
     } catch (err) {
       await this.#release().catch(() => undefined)
       throw err
     }
-    // The queue ahead is gone; the key must still be there (its lease may have expired while waiting).
-    const mine = await client.get(this.#key)
+    // The queue ahead is gone; the key must still be there (its lease may have expired while waiting). etcd 3.4's
+    // mutex did not look, and answered a lock whose key was gone; 3.5 does, as here.
+    const mine = await client.get(fromBin(this.#key))
     if (mine.kvs.length === 0) throw new EtcdError('ETCD_SESSION_EXPIRED')
-    this.#header = mine.header
+    // The header is that of the read that found the queue empty, as etcd 3.4's lock service answers it.
+    this.#header = header
   }
 
   /**
@@ -102,7 +110,7 @@ export class Mutex {
 
   /** isOwner is a txn compare that holds only while this contender holds the lock: guard writes with it. */
   isOwner(): Compare {
-    return compare.createRevision(this.#key, '=', this.#rev)
+    return compare.createRevision(fromBin(this.#key), '=', this.#rev)
   }
 
   /**
@@ -111,9 +119,9 @@ export class Mutex {
    */
   async #tryAcquire(): Promise<{ header: ResponseHeader; owner: RangeResponse }> {
     const session = this.#session
-    const key = leaseKey(this.#prefix, session.lease)
-    this.#key = key
-    const owner = op.get(this.#prefix, { prefix: true, sortTarget: 'CREATE', sortOrder: 'ASCEND', limit: 1 })
+    this.#key = leaseKey(this.#prefix, session.lease)
+    const key = fromBin(this.#key)
+    const owner = op.get(fromBin(this.#prefix), { prefix: true, sortTarget: 'CREATE', sortOrder: 'ASCEND', limit: 1 })
     const result = await session.client
       .txn()
       .if(compare.createRevision(key, '=', 0))
@@ -131,7 +139,7 @@ export class Mutex {
   }
 
   async #release(): Promise<void> {
-    await this.#session.client.delete(this.#key)
+    await this.#session.client.delete(fromBin(this.#key))
     this.#key = '\0'
     this.#rev = -1
   }

@@ -8,6 +8,11 @@ export interface SessionOptions {
   ttl?: number
   /** lease makes the session keep an existing lease alive instead of granting one (concurrency.WithLease). */
   lease?: LeaseIdLike
+  /**
+   * keepAlive false makes a session that never renews its lease, for a lease someone else keeps alive (etcd's lock
+   * and election services act for a caller this way). @default true
+   */
+  keepAlive?: boolean
 }
 
 /** DEFAULT_SESSION_TTL is the TTL of a session's lease when none is given, in seconds, as in etcd's Go client. */
@@ -36,12 +41,16 @@ export class Session {
   readonly ttl: number
   /** done settles when the renewals stop: the lease expired or was revoked, the session was closed or orphaned. */
   readonly done: Promise<void>
-  readonly #renewals: AsyncIterableIterator<unknown>
+  readonly #renewals: AsyncIterableIterator<unknown> | undefined
 
-  private constructor(client: Client, lease: bigint, ttl: number) {
+  private constructor(client: Client, lease: bigint, ttl: number, keepAlive: boolean) {
     this.client = client
     this.lease = lease
     this.ttl = ttl
+    if (!keepAlive) {
+      this.done = Promise.resolve()
+      return
+    }
     const renewals = client.keepAlive(lease)
     this.#renewals = renewals
     this.done = (async () => {
@@ -64,12 +73,12 @@ export class Session {
     const ttl = options.ttl ?? DEFAULT_SESSION_TTL
     if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new TypeError(`session ttl must be a positive whole number of seconds, got ${String(ttl)}`)
     const lease = options.lease !== undefined ? BigInt(options.lease) : (await client.grant(ttl)).id
-    return new Session(client, lease, ttl)
+    return new Session(client, lease, ttl, options.keepAlive ?? true)
   }
 
   /** orphan stops renewing the lease without revoking it: it expires after its TTL, and with it what it holds. */
   async orphan(): Promise<void> {
-    await this.#renewals.return?.()
+    await this.#renewals?.return?.()
     await this.done
   }
 

@@ -9,7 +9,7 @@ import { EtcdError } from '../util/errors.ts'
  * every change under the prefix. Resolves with the header of the read that found the queue empty.
  * @throws the signal's reason when `signal` aborts; ETCD_COMPACTED when the history it watches from is gone.
  */
-export async function waitDeletes(client: Client, prefix: string, maxCreateRevision: number, signal: AbortSignal | undefined): Promise<ResponseHeader> {
+export async function waitDeletes(client: Client, prefix: Uint8Array, maxCreateRevision: number, signal: AbortSignal | undefined): Promise<ResponseHeader> {
   for (;;) {
     signal?.throwIfAborted()
     const ahead = await client.get(prefix, {

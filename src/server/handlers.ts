@@ -97,7 +97,7 @@ export function credentialsOf(call: CallLike): CallCredentials | undefined {
 }
 
 /** unary builds a unary handler: decode, call (with the caller's credentials), encode; any error becomes its gRPC status. */
-function unary<Req, Res>(
+export function unary<Req, Res>(
   requests: Codec<Req>,
   responses: Codec<Res>,
   fn: (request: Req, credentials: CallCredentials | undefined) => Promise<Res>,

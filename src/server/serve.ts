@@ -17,6 +17,7 @@ import {
   type HandlerContext,
 } from './handlers.ts'
 import type { Streams } from './stream-bridge.ts'
+import { electionHandlers, lockHandlers } from './concurrency-handlers.ts'
 import { serviceDefinition, type ServiceName } from './wire.ts'
 
 /** DEFAULT_PORT is etcd's client port. */
@@ -126,6 +127,8 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
     ['etcdserverpb.Maintenance', maintenanceHandlers(ctx)],
     ['etcdserverpb.Cluster', clusterHandlers(ctx)],
     ['etcdserverpb.Auth', authHandlers(ctx)],
+    ['v3lockpb.Lock', lockHandlers(ctx)],
+    ['v3electionpb.Election', electionHandlers(ctx)],
     ['grpc.health.v1.Health', healthHandlers(ctx)],
   ]
   const { header } = await engine.services.maintenance.status({})

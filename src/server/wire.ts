@@ -15,7 +15,7 @@ import protobuf from 'protobufjs'
 /** PROTO_DIR: proto/ at the package root, two levels above both src/server and dist/server. */
 const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url))
 
-const PROTO_FILES = ['etcdserverpb/rpc.proto', 'grpc/health/v1/health.proto']
+const PROTO_FILES = ['etcdserverpb/rpc.proto', 'v3lockpb/v3lock.proto', 'v3electionpb/v3election.proto', 'grpc/health/v1/health.proto']
 
 /** Long is how protobufjs decodes a 64-bit integer: two 32-bit halves. */
 export interface Long {
@@ -111,6 +111,8 @@ export type ServiceName =
   | 'etcdserverpb.Cluster'
   | 'etcdserverpb.Maintenance'
   | 'etcdserverpb.Auth'
+  | 'v3lockpb.Lock'
+  | 'v3electionpb.Election'
   | 'grpc.health.v1.Health'
 
 /** methods lists a service's RPCs in .proto order. */

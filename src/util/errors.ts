@@ -48,6 +48,7 @@ export const errorCatalog = {
   ETCD_SESSION_EXPIRED: { message: 'mutex: session is expired', grpc: 'UNKNOWN' },
   ETCD_ELECTION_NO_LEADER: { message: 'election: no leader', grpc: 'UNKNOWN' },
   ETCD_ELECTION_NOT_LEADER: { message: 'election: not leader', grpc: 'UNKNOWN' },
+  ETCD_ELECTION_MISSING_LEADER: { message: '"leader" field must be provided', grpc: 'UNKNOWN' },
   // etcdlite's own: a remote connection none of whose endpoints answers.
   ETCD_UNAVAILABLE: { message: 'etcdlite: no endpoint is reachable', grpc: 'UNAVAILABLE' },
   // etcdlite's own: the data directory and the disk under it. Messages name the directory.

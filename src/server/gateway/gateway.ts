@@ -48,6 +48,8 @@ const GATEWAY_SERVICES: readonly ServiceName[] = [
   'etcdserverpb.Cluster',
   'etcdserverpb.Maintenance',
   'etcdserverpb.Auth',
+  'v3lockpb.Lock',
+  'v3electionpb.Election',
 ]
 
 /** routes maps each gateway path to its RPC. Where two RPCs share a path, the later one answers, as in etcd 3.4. */
