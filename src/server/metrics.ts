@@ -47,6 +47,8 @@ class MethodCounts {
     readonly service: string,
     readonly method: string,
     readonly type: GrpcType,
+    /** lazy: the method's series appear only once they count something (not listed at 0 from the start). */
+    readonly lazy: boolean,
   ) {}
 
   /** labels in etcd's order (go-grpc-prometheus sorts them by name). */
@@ -67,9 +69,14 @@ export class ServerMetrics {
   readonly registry = new Registry()
   readonly #calls = new Map<string, MethodCounts>()
 
-  constructor(sources: MetricsSources, services: readonly ServiceName[]) {
+  /**
+   * @param services are counted from the start: each method's series is listed at 0 before any call, as etcd lists
+   *   its own services'.
+   * @param lazyServices are counted once called: etcd lists its lock and election services' series only then.
+   */
+  constructor(sources: MetricsSources, services: readonly ServiceName[], lazyServices: readonly ServiceName[] = []) {
     const { engine } = sources
-    for (const service of services) {
+    for (const service of [...services, ...lazyServices]) {
       for (const m of methods(service)) {
         const type: GrpcType = m.requestStream
           ? m.responseStream
@@ -78,7 +85,7 @@ export class ServerMetrics {
           : m.responseStream
             ? 'server_stream'
             : 'unary'
-        this.#calls.set(`${service}/${m.name}`, new MethodCounts(service, m.name, type))
+        this.#calls.set(`${service}/${m.name}`, new MethodCounts(service, m.name, type, lazyServices.includes(service)))
       }
     }
     const registers = [this.registry]
@@ -145,7 +152,10 @@ export class ServerMetrics {
         registers,
         collect() {
           this.reset()
-          for (const c of calls) this.inc(c.labels, read(c))
+          for (const c of calls) {
+            const n = read(c)
+            if (n > 0 || !c.lazy) this.inc(c.labels, n)
+          }
         },
       })
     callCounter('grpc_server_started_total', 'Total number of RPCs started on the server.', (c) => c.started)
@@ -159,7 +169,10 @@ export class ServerMetrics {
       collect() {
         this.reset()
         for (const c of calls) {
-          for (let code = 0; code < GRPC_CODES.length; code++) this.inc({ grpc_code: GRPC_CODES[code]!, ...c.labels }, c.handled[code]!)
+          for (let code = 0; code < GRPC_CODES.length; code++) {
+            const n = c.handled[code]!
+            if (n > 0 || !c.lazy) this.inc({ grpc_code: GRPC_CODES[code]!, ...c.labels }, n)
+          }
         }
       },
     })
@@ -187,7 +200,10 @@ export class ServerMetrics {
         out[name] = handler
         continue
       }
-      out[name] = counts.type === 'unary' ? countUnary(counts, handler as UnaryFn) : countStream(counts, handler as StreamFn)
+      out[name] =
+        counts.type === 'unary'
+          ? countUnary(counts, handler as UnaryFn)
+          : countStream(counts, handler as StreamFn, CANCELED_AS[`${service}/${name}`] ?? 1)
     }
     return out
   }
@@ -220,7 +236,13 @@ function countUnary(counts: MethodCounts, handler: UnaryFn): UnaryFn {
   }
 }
 
-function countStream(counts: MethodCounts, handler: StreamFn): StreamFn {
+/**
+ * CANCELED_AS: the code a stream that its caller canceled is counted with, where etcd does not count it as Canceled.
+ * etcd's election Observe returns the bare context error, which gRPC reports as Unknown.
+ */
+const CANCELED_AS: Record<string, number> = { 'v3electionpb.Election/Observe': 2 }
+
+function countStream(counts: MethodCounts, handler: StreamFn, canceledCode: number): StreamFn {
   return (call) => {
     counts.started++
     let done = false
@@ -246,7 +268,7 @@ function countStream(counts: MethodCounts, handler: StreamFn): StreamFn {
       if (event === 'error') finish((args[0] as { code?: number } | undefined)?.code ?? 2)
       return emit.call(this, event, ...args)
     }
-    call.on('cancelled', () => finish(1))
+    call.on('cancelled', () => finish(canceledCode))
     handler(call)
   }
 }

@@ -131,8 +131,14 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
     ['v3electionpb.Election', electionHandlers(ctx)],
     ['grpc.health.v1.Health', healthHandlers(ctx)],
   ]
+  // etcd 3.4 lists the grpc_server_* series of its lock and election services only once they are called.
+  const lazy: ServiceName[] = ['v3lockpb.Lock', 'v3electionpb.Election']
   const { header } = await engine.services.maintenance.status({})
-  const metrics = new ServerMetrics({ engine, memberId: header.memberId }, implementations.map(([name]) => name))
+  const metrics = new ServerMetrics(
+    { engine, memberId: header.memberId },
+    implementations.map(([name]) => name).filter((name) => !lazy.includes(name)),
+    lazy,
+  )
   const handlers = new Map<ServiceName, UntypedServiceImplementation>()
   for (const [name, impl] of implementations) {
     const counted = metrics.instrument(name, impl)

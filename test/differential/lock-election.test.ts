@@ -78,6 +78,17 @@ describe.skipIf(binary === undefined)('lock and election differential: etcdlite 
       await Promise.all([etcd?.stop(), lite?.close()])
     })
 
+    test('the calls show in the grpc_server_* metrics as on etcd: each series once it counts something', async () => {
+      const lines = async (base: string) =>
+        (await (await fetch(`${base}/metrics`)).text())
+          .split('\n')
+          .filter((l) => l.includes('v3lockpb') || l.includes('v3electionpb'))
+          .sort()
+      const [fromEtcd, fromLite] = [await lines(`http://${etcd.endpoint}`), await lines(`http://${lite.endpoint}`)]
+      expect(fromEtcd.length).toBeGreaterThan(10)
+      expect(fromLite).toEqual(fromEtcd)
+    })
+
     test.skipIf(process.env.SHOW_ANSWERS === undefined)('(debug) print the answers', () => {
       console.log(etcdAnswers.map((a, i) => `${i} ${a.status} ${a.body}`).join('\n'))
     })
