@@ -86,18 +86,22 @@ export async function connect(options: ConnectOptions): Promise<Remote> {
     return async (request: Req, credentials?: CallCredentials): Promise<Res> => {
       const rounds = safe ? endpoints.size * (1 + retries) : 1
       let last: unknown
+      let lastOn = 0
       for (let attempt = 0; attempt < rounds; attempt++) {
         const i = endpoints.current
+        lastOn = i
         try {
           const services = endpoints.services(i)
-          return await pick(services).call(services, request, credentials)
+          const answer = await pick(services).call(services, request, credentials)
+          endpoints.answered(i)
+          return answer
         } catch (err) {
           if (!isUnreachable(err)) throw err
           last = err
           endpoints.failed(i)
         }
       }
-      throw asEtcdError(last)
+      throw asEtcdError(last, endpoints.address(lastOn))
     }
   }
   const kv: KV = {

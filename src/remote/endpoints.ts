@@ -4,13 +4,23 @@ import { remoteServices, type RemoteOptions, type RemoteServices } from '../serv
 import { GrpcError } from '../server/status.ts'
 
 /**
- * Endpoints holds one connection per endpoint of a cluster, opened when first used, and the one in use. A call that
- * cannot reach its endpoint moves the connection in use to the next one, so the following calls fail over.
+ * DOWN_MS: how long an endpoint that could not be reached is passed over when choosing where the next call goes,
+ * unless every endpoint is down. A call or stream that succeeds there clears it at once.
+ */
+const DOWN_MS = 10_000
+
+/**
+ * Endpoints holds one connection per endpoint of a cluster, opened when first used, and the one in use. A call or
+ * stream that cannot reach its endpoint reports that endpoint (the one it was sent to, which need not be the one in
+ * use by then); if it is the one in use, the next call goes to the next endpoint not seen down lately. So a member
+ * seen failing gets no new request while a healthy one is known, however many calls and streams report it.
  */
 export class Endpoints {
   readonly #addresses: string[]
   readonly #options: RemoteOptions
   readonly #open: (RemoteServices | undefined)[]
+  /** #downSince: when each endpoint was last seen unreachable (0: not since it last answered). */
+  readonly #downSince: number[]
   #current = 0
   #closed = false
 
@@ -19,6 +29,7 @@ export class Endpoints {
     this.#addresses = addresses
     this.#options = options
     this.#open = addresses.map(() => undefined)
+    this.#downSince = addresses.map(() => 0)
   }
 
   get size(): number {
@@ -44,9 +55,28 @@ export class Endpoints {
     return (this.#open[i] ??= remoteServices(this.#addresses[i]!, this.#options))
   }
 
-  /** failed records that endpoint `i` could not be reached: the next call goes to the one after it. */
+  /**
+   * failed records that endpoint `i` could not be reached. When it is the one in use, the next call goes to the
+   * next endpoint not seen down in the last DOWN_MS (or simply the next one, when all were).
+   */
   failed(i: number): void {
-    if (this.#current === i) this.#current = (i + 1) % this.#addresses.length
+    this.#downSince[i] = Date.now()
+    if (this.#current !== i) return
+    const n = this.#addresses.length
+    const now = Date.now()
+    for (let k = 1; k < n; k++) {
+      const j = (i + k) % n
+      if (now - this.#downSince[j]! >= DOWN_MS) {
+        this.#current = j
+        return
+      }
+    }
+    this.#current = (i + 1) % n
+  }
+
+  /** answered records that endpoint `i` answered: it is no longer passed over. */
+  answered(i: number): void {
+    this.#downSince[i] = 0
   }
 
   close(): void {
@@ -63,10 +93,16 @@ export function isUnreachable(err: unknown): boolean {
   )
 }
 
-/** asEtcdError turns an unreachable endpoint's error into the EtcdError a caller can match on. */
-export function asEtcdError(err: unknown): unknown {
+/**
+ * asEtcdError turns an unreachable endpoint's error into the EtcdError a caller can match on; the message names the
+ * endpoint (`address`) when it is known.
+ */
+export function asEtcdError(err: unknown, address?: string): unknown {
   if (!(err instanceof GrpcError)) return err
   if (err.grpcCode === GrpcStatus.DEADLINE_EXCEEDED) return new EtcdError('ETCD_TIMEOUT')
-  if (err.grpcCode === GrpcStatus.UNAVAILABLE) return new EtcdError('ETCD_UNAVAILABLE', `etcdlite: endpoint unreachable (${err.details})`)
+  if (err.grpcCode === GrpcStatus.UNAVAILABLE) {
+    const which = address === undefined ? 'endpoint' : `endpoint ${address}`
+    return new EtcdError('ETCD_UNAVAILABLE', `etcdlite: ${which} unreachable (${err.details})`)
+  }
   return err
 }

@@ -11,9 +11,14 @@ const RECONNECT_DELAYS_MS = [0, 100, 250, 500, 1000, 2000]
 
 /**
  * reopen opens a new stream on the endpoint in use, or the next ones, waiting a little longer after each round
- * over all of them; it gives up (returns undefined) after the last delay.
+ * over all of them; it gives up (returns undefined) after the last delay. It answers the stream and the endpoint it
+ * is on.
  */
-async function reopen<S>(endpoints: Endpoints, open: (s: RemoteServices) => S, probe: (s: RemoteServices) => Promise<unknown>): Promise<S | undefined> {
+async function reopen<S>(
+  endpoints: Endpoints,
+  open: (s: RemoteServices) => S,
+  probe: (s: RemoteServices) => Promise<unknown>,
+): Promise<{ stream: S; on: number } | undefined> {
   for (const delay of RECONNECT_DELAYS_MS) {
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay))
     for (let k = 0; k < endpoints.size; k++) {
@@ -23,7 +28,8 @@ async function reopen<S>(endpoints: Endpoints, open: (s: RemoteServices) => S, p
       try {
         // A cheap call first: a stream opened on a dead endpoint only fails later.
         await probe(services)
-        return open(services)
+        endpoints.answered(i)
+        return { stream: open(services), on: i }
       } catch (err) {
         if (!isUnreachable(err)) throw err
         endpoints.failed(i)
@@ -44,12 +50,15 @@ abstract class ResilientStream<Req, Res> implements BidiStream<Req, Res> {
   protected readonly out: AsyncQueue<Res>
   protected stream: BidiStream<Req, Res> | undefined
   protected closed = false
+  /** #on is the endpoint the stream is connected to: the one to blame when it breaks. */
+  #on: number
 
   constructor(endpoints: Endpoints, open: (s: RemoteServices) => BidiStream<Req, Res>) {
     this.#endpoints = endpoints
     this.#open = open
     this.out = new AsyncQueue(() => this.close())
-    this.stream = open(endpoints.services(endpoints.current))
+    this.#on = endpoints.current
+    this.stream = open(endpoints.services(this.#on))
     void this.#pump(this.stream)
   }
 
@@ -80,9 +89,10 @@ abstract class ResilientStream<Req, Res> implements BidiStream<Req, Res> {
         this.out.fail(asEtcdError(err))
         return
       }
-      this.#endpoints.failed(this.#endpoints.current)
+      // Blame the endpoint this stream was on: the one in use may have moved on already (other calls saw it fail).
+      this.#endpoints.failed(this.#on)
       this.stream = undefined
-      let next: BidiStream<Req, Res> | undefined
+      let next: { stream: BidiStream<Req, Res>; on: number } | undefined
       try {
         next = await reopen(this.#endpoints, this.#open, (s) => s.maintenance.status())
       } catch (e) {
@@ -90,13 +100,14 @@ abstract class ResilientStream<Req, Res> implements BidiStream<Req, Res> {
         return
       }
       if (next === undefined || this.closed) {
-        next?.close()
-        if (!this.closed) this.out.fail(asEtcdError(err))
+        next?.stream.close()
+        if (!this.closed) this.out.fail(asEtcdError(err, this.#endpoints.address(this.#on)))
         return
       }
-      this.stream = next
-      this.replay(next)
-      void this.#pump(next)
+      this.#on = next.on
+      this.stream = next.stream
+      this.replay(next.stream)
+      void this.#pump(next.stream)
     }
   }
 }

@@ -20,6 +20,22 @@ export const errorCatalog = {
   ETCD_LEASE_TTL_TOO_LARGE: { message: 'etcdserver: too large lease TTL', grpc: 'OUT_OF_RANGE' },
   ETCD_STOPPED: { message: 'etcdserver: server stopped', grpc: 'UNAVAILABLE' },
   ETCD_TIMEOUT: { message: 'etcdserver: request timed out', grpc: 'UNAVAILABLE' },
+  // What a member of a real cluster answers while the cluster cannot serve (no leader, an election, overload):
+  // etcdlite alone never raises them; connect() passes them on as a real cluster sends them. The member answered,
+  // so it is not an unreachable endpoint.
+  ETCD_NO_LEADER: { message: 'etcdserver: no leader', grpc: 'UNAVAILABLE' },
+  ETCD_NOT_LEADER: { message: 'etcdserver: not leader', grpc: 'FAILED_PRECONDITION' },
+  ETCD_LEADER_CHANGED: { message: 'etcdserver: leader changed', grpc: 'UNAVAILABLE' },
+  ETCD_NOT_CAPABLE: { message: 'etcdserver: not capable', grpc: 'UNAVAILABLE' },
+  ETCD_TIMEOUT_LEADER_FAIL: { message: 'etcdserver: request timed out, possibly due to previous leader failure', grpc: 'UNAVAILABLE' },
+  ETCD_TIMEOUT_CONNECTION_LOST: { message: 'etcdserver: request timed out, possibly due to connection lost', grpc: 'UNAVAILABLE' },
+  ETCD_TIMEOUT_WAIT_APPLIED_INDEX: {
+    message: 'etcdserver: request timed out, waiting for the applied index took too long',
+    grpc: 'UNAVAILABLE',
+  },
+  ETCD_UNHEALTHY: { message: 'etcdserver: unhealthy cluster', grpc: 'UNAVAILABLE' },
+  ETCD_TOO_MANY_REQUESTS: { message: 'etcdserver: too many requests', grpc: 'RESOURCE_EXHAUSTED' },
+  ETCD_NO_SPACE: { message: 'etcdserver: mvcc: database space exceeded', grpc: 'RESOURCE_EXHAUSTED' },
   // Authentication and authorization, with etcd 3.4's texts and codes.
   ETCD_USER_EMPTY: { message: 'etcdserver: user name is empty', grpc: 'INVALID_ARGUMENT' },
   ETCD_ROLE_EMPTY: { message: 'etcdserver: role name is empty', grpc: 'INVALID_ARGUMENT' },

@@ -138,3 +138,91 @@ export class EtcdPool {
     await Promise.all(spares.map(async (p) => (await p.catch(() => undefined))?.stop()))
   }
 }
+
+/** ClusterMember is one member of a real etcd cluster started by a test. */
+export interface ClusterMember {
+  /** endpoint is host:port of the member's client URL. */
+  readonly endpoint: string
+  /** kill ends the member at once (SIGKILL), as a crash would. */
+  kill(): Promise<void>
+  /** restart starts a killed member again on its data directory; resolves once it answers /health. */
+  restart(): Promise<void>
+}
+
+export interface RealCluster {
+  readonly members: readonly ClusterMember[]
+  stop(): Promise<void>
+}
+
+/** startCluster starts a fresh etcd cluster of `size` members on loopback, and resolves once every member is healthy. */
+export async function startCluster(size: number, binary = etcdBinary()): Promise<RealCluster> {
+  if (binary === undefined) throw new Error('etcd is not installed')
+  const dir = mkdtempSync(join(tmpdir(), 'etcdlite-cluster-'))
+  const ports: { client: number; peer: number }[] = []
+  for (let i = 0; i < size; i++) ports.push({ client: await freePort(), peer: await freePort() })
+  const initial = ports.map((p, i) => `m${i}=http://127.0.0.1:${p.peer}`).join(',')
+  const procs: (ChildProcess | undefined)[] = ports.map(() => undefined)
+  const spawnMember = (i: number): ChildProcess => {
+    const { client, peer } = ports[i]!
+    const proc = spawn(
+      binary,
+      [
+        '--name', `m${i}`,
+        '--data-dir', join(dir, `m${i}`),
+        '--listen-client-urls', `http://127.0.0.1:${client}`,
+        '--advertise-client-urls', `http://127.0.0.1:${client}`,
+        '--listen-peer-urls', `http://127.0.0.1:${peer}`,
+        '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
+        '--initial-cluster', initial,
+        '--initial-cluster-token', 'etcdlite-test',
+        '--log-level', 'error',
+        '--logger', 'zap',
+      ],
+      { stdio: ['ignore', 'ignore', 'ignore'] },
+    )
+    procs[i] = proc
+    return proc
+  }
+  const healthy = async (i: number): Promise<void> => {
+    const deadline = Date.now() + 30_000
+    for (;;) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${ports[i]!.client}/health`)
+        if (res.ok && ((await res.json()) as { health?: string }).health === 'true') return
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`etcd member m${i} did not become healthy`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+  const kill = async (i: number): Promise<void> => {
+    const proc = procs[i]
+    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return
+    const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()))
+    proc.kill('SIGKILL')
+    await exited
+  }
+  const stop = async () => {
+    await Promise.all(ports.map((_, i) => kill(i)))
+    rmSync(dir, { recursive: true, force: true })
+  }
+  try {
+    for (let i = 0; i < size; i++) spawnMember(i)
+    await Promise.all(ports.map((_, i) => healthy(i)))
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  const members = ports.map(
+    (p, i): ClusterMember => ({
+      endpoint: `127.0.0.1:${p.client}`,
+      kill: () => kill(i),
+      restart: async () => {
+        spawnMember(i)
+        await healthy(i)
+      },
+    }),
+  )
+  return { members, stop }
+}
