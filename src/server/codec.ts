@@ -243,33 +243,53 @@ interface WireRangeRequest {
   maxCreateRevision: WireInt
 }
 
+/**
+ * emptyEndIsUnbounded: etcd 3.4 serves a Range, and a txn made only of ranges, without passing it through raft, on
+ * the message as decoded, where a range_end that is present on the wire but empty (a non-nil empty slice) selects
+ * every key from `key` on, as "\0" does. Everything that passes through raft (puts, deletes, txns with any other op)
+ * is encoded again on the way, which drops empty fields: there an empty range_end is no range_end, one key. Watches
+ * are told so explicitly. So the decoders turn a present, empty range_end into UNBOUNDED_END where etcd reads it so,
+ * and into nothing elsewhere (docs/etcd-3.4-present-empty-fields.md).
+ */
+const UNBOUNDED_END = Buffer.from([0])
+
+/** rangeEndOf reads a message's range_end: a present but empty one is UNBOUNDED_END when `emptyEndIsUnbounded`. */
+function rangeEndOf(w: WireMessage, emptyEndIsUnbounded: boolean): Buffer {
+  const end = bytes(w.rangeEnd)
+  if (end.length === 0 && emptyEndIsUnbounded && Object.prototype.hasOwnProperty.call(w, 'rangeEnd')) return UNBOUNDED_END
+  return end
+}
+
+/** rangeFromWire decodes a RangeRequest, top-level or in a txn (see emptyEndIsUnbounded). */
+function rangeFromWire(w: WireMessage, emptyEndIsUnbounded: boolean): RangeRequest {
+  const m = w as unknown as WireRangeRequest
+  let sortOrder: SortOrder | undefined = sortOrders[m.sortOrder]
+  let sortTarget = sortTargets[m.sortTarget] ?? (`${m.sortTarget}` as SortTarget)
+  if (sortOrder === undefined) {
+    // etcd 3.4 ignores a sort order it does not know: the range comes back in key order, whatever the target.
+    // A known order with an unknown target crashed etcd 3.4; the engine answers "invalid sort option" instead.
+    sortOrder = 'NONE'
+    sortTarget = 'KEY'
+  }
+  return {
+    key: bytes(m.key),
+    rangeEnd: rangeEndOf(w, emptyEndIsUnbounded),
+    limit: int(m.limit),
+    revision: int(m.revision),
+    sortOrder,
+    sortTarget,
+    serializable: m.serializable === true,
+    keysOnly: m.keysOnly === true,
+    countOnly: m.countOnly === true,
+    minModRevision: int(m.minModRevision),
+    maxModRevision: int(m.maxModRevision),
+    minCreateRevision: int(m.minCreateRevision),
+    maxCreateRevision: int(m.maxCreateRevision),
+  }
+}
+
 export const rangeRequest: Codec<RangeRequest> = {
-  fromWire(w) {
-    const m = w as unknown as WireRangeRequest
-    let sortOrder: SortOrder | undefined = sortOrders[m.sortOrder]
-    let sortTarget = sortTargets[m.sortTarget] ?? (`${m.sortTarget}` as SortTarget)
-    if (sortOrder === undefined) {
-      // etcd 3.4 ignores a sort order it does not know: the range comes back in key order, whatever the target.
-      // A known order with an unknown target crashed etcd 3.4; the engine answers "invalid sort option" instead.
-      sortOrder = 'NONE'
-      sortTarget = 'KEY'
-    }
-    return {
-      key: bytes(m.key),
-      rangeEnd: bytes(m.rangeEnd),
-      limit: int(m.limit),
-      revision: int(m.revision),
-      sortOrder,
-      sortTarget,
-      serializable: m.serializable === true,
-      keysOnly: m.keysOnly === true,
-      countOnly: m.countOnly === true,
-      minModRevision: int(m.minModRevision),
-      maxModRevision: int(m.maxModRevision),
-      minCreateRevision: int(m.minCreateRevision),
-      maxCreateRevision: int(m.maxCreateRevision),
-    }
-  },
+  fromWire: (w) => rangeFromWire(w, true),
   toWire(r) {
     request(r, 'range request')
     const w: WireMessage = {}
@@ -359,45 +379,48 @@ interface WireCompare {
   lease: WireInt | null
 }
 
+/** compareFromWire decodes a txn compare (see emptyEndIsUnbounded for its range_end). */
+function compareFromWire(w: WireMessage, emptyEndIsUnbounded: boolean): Compare {
+  const m = w as unknown as WireCompare
+  const result = compareResults[m.result]
+  const target = compareTargets[m.target]
+  const key = bytes(m.key)
+  const rangeEnd = rangeEndOf(w, emptyEndIsUnbounded)
+  if (result === undefined) {
+    // etcd 3.4 counts a compare with an unknown result as true, except that a VALUE compare fails on a missing
+    // key before the result is looked at: "version > 0" (the key exists) expresses that one.
+    return { key, rangeEnd, target: 'VERSION', result: 'GREATER', version: target === 'VALUE' ? 0 : -1 }
+  }
+  if (target === undefined) {
+    // An unknown target compares as equal in etcd 3.4: only EQUAL holds. "version > -1" always holds and
+    // "version < 0" never does.
+    return result === 'EQUAL'
+      ? { key, rangeEnd, target: 'VERSION', result: 'GREATER', version: -1 }
+      : { key, rangeEnd, target: 'VERSION', result: 'LESS', version: 0 }
+  }
+  const c: Compare = { key, rangeEnd, result, target }
+  switch (target) {
+    case 'VERSION':
+      c.version = int(m.version)
+      break
+    case 'CREATE':
+      c.createRevision = int(m.createRevision)
+      break
+    case 'MOD':
+      c.modRevision = int(m.modRevision)
+      break
+    case 'VALUE':
+      c.value = bytes(m.value)
+      break
+    case 'LEASE':
+      c.lease = id(m.lease)
+      break
+  }
+  return c
+}
+
 export const compare: Codec<Compare> = {
-  fromWire(w) {
-    const m = w as unknown as WireCompare
-    const result = compareResults[m.result]
-    const target = compareTargets[m.target]
-    const key = bytes(m.key)
-    const rangeEnd = bytes(m.rangeEnd)
-    if (result === undefined) {
-      // etcd 3.4 counts a compare with an unknown result as true, except that a VALUE compare fails on a missing
-      // key before the result is looked at: "version > 0" (the key exists) expresses that one.
-      return { key, rangeEnd, target: 'VERSION', result: 'GREATER', version: target === 'VALUE' ? 0 : -1 }
-    }
-    if (target === undefined) {
-      // An unknown target compares as equal in etcd 3.4: only EQUAL holds. "version > -1" always holds and
-      // "version < 0" never does.
-      return result === 'EQUAL'
-        ? { key, rangeEnd, target: 'VERSION', result: 'GREATER', version: -1 }
-        : { key, rangeEnd, target: 'VERSION', result: 'LESS', version: 0 }
-    }
-    const c: Compare = { key, rangeEnd, result, target }
-    switch (target) {
-      case 'VERSION':
-        c.version = int(m.version)
-        break
-      case 'CREATE':
-        c.createRevision = int(m.createRevision)
-        break
-      case 'MOD':
-        c.modRevision = int(m.modRevision)
-        break
-      case 'VALUE':
-        c.value = bytes(m.value)
-        break
-      case 'LEASE':
-        c.lease = id(m.lease)
-        break
-    }
-    return c
-  },
+  fromWire: (w) => compareFromWire(w, false),
   toWire(c) {
     if (typeof c !== 'object' || c === null) throw new TypeError('a compare must be an object')
     const target = enumNumber(compareTargets, c.target)
@@ -438,16 +461,20 @@ interface WireRequestOp {
   requestTxn: WireMessage | null
 }
 
+/** requestOpFromWire decodes one op of a txn; `readOnly` tells whether the whole txn is ranges only. */
+function requestOpFromWire(w: WireMessage, readOnly: boolean): RequestOp {
+  const m = w as unknown as WireRequestOp
+  if (m.requestRange) return { requestRange: rangeFromWire(m.requestRange, readOnly) }
+  if (m.requestPut) return { requestPut: putRequest.fromWire(m.requestPut) }
+  if (m.requestDeleteRange) return { requestDeleteRange: deleteRangeRequest.fromWire(m.requestDeleteRange) }
+  // A txn inside a txn: the outer one is not ranges only, so it passes through raft, and so does this one.
+  if (m.requestTxn) return { requestTxn: txnFromWire(m.requestTxn, false) }
+  // An op with nothing in it: the engine answers it as etcd does ("key not found").
+  return {} as RequestOp
+}
+
 export const requestOp: Codec<RequestOp> = {
-  fromWire(w) {
-    const m = w as unknown as WireRequestOp
-    if (m.requestRange) return { requestRange: rangeRequest.fromWire(m.requestRange) }
-    if (m.requestPut) return { requestPut: putRequest.fromWire(m.requestPut) }
-    if (m.requestDeleteRange) return { requestDeleteRange: deleteRangeRequest.fromWire(m.requestDeleteRange) }
-    if (m.requestTxn) return { requestTxn: txnRequest.fromWire(m.requestTxn) }
-    // An op with nothing in it: the engine answers it as etcd does ("key not found").
-    return {} as RequestOp
-  },
+  fromWire: (w) => requestOpFromWire(w, false),
   toWire(op) {
     if (typeof op !== 'object' || op === null) throw new TypeError('a txn operation must be an object')
     const o = op as Partial<Record<'requestRange' | 'requestPut' | 'requestDeleteRange' | 'requestTxn', unknown>>
@@ -471,15 +498,23 @@ interface WireTxnRequest {
   failure: WireMessage[]
 }
 
+/**
+ * txnFromWire decodes a txn. etcd 3.4 serves a top-level txn whose every op is a range without raft (its
+ * isTxnReadonly), so only there does a present, empty range_end mean "to the end" (see emptyEndIsUnbounded).
+ */
+function txnFromWire(w: WireMessage, topLevel: boolean): TxnRequest {
+  const m = w as unknown as WireTxnRequest
+  const isRange = (op: WireMessage) => Boolean((op as unknown as WireRequestOp).requestRange)
+  const readOnly = topLevel && m.success.every(isRange) && m.failure.every(isRange)
+  return {
+    compare: m.compare.map((c) => compareFromWire(c, readOnly)),
+    success: m.success.map((op) => requestOpFromWire(op, readOnly)),
+    failure: m.failure.map((op) => requestOpFromWire(op, readOnly)),
+  }
+}
+
 export const txnRequest: Codec<TxnRequest> = {
-  fromWire(w) {
-    const m = w as unknown as WireTxnRequest
-    return {
-      compare: m.compare.map(compare.fromWire),
-      success: m.success.map(requestOp.fromWire),
-      failure: m.failure.map(requestOp.fromWire),
-    }
-  },
+  fromWire: (w) => txnFromWire(w, true),
   toWire(r) {
     request(r, 'txn request')
     const w: WireMessage = {}

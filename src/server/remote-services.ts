@@ -162,8 +162,8 @@ export function metadataOf(credentials: CallCredentials | undefined): Metadata {
   return md
 }
 
-/** Connection is one gRPC channel and the calls made on it. */
-class Connection implements Transport {
+/** Connection is one gRPC channel and the calls made on it (tests wrap it to send unusual encodings). */
+export class Connection implements Transport {
   readonly #client: GrpcClient
   readonly #streams = new Set<RemoteStream<unknown, unknown>>()
   readonly #deadlineMs: number | undefined

@@ -18,6 +18,8 @@ import {
 const SEQUENCES = Number(process.env.DIFFERENTIAL_SEQUENCES ?? 25)
 const STEPS = Number(process.env.DIFFERENTIAL_STEPS ?? 40)
 const SEED = Number(process.env.DIFFERENTIAL_SEED ?? 20_240_607)
+/** WIRE_SEQUENCES: sequences of the wire variant (a served etcdlite and etcd, present-empty encodings to both). */
+const WIRE_SEQUENCES = Number(process.env.DIFFERENTIAL_WIRE_SEQUENCES ?? 10)
 const binary = etcdBinary()
 
 if (binary === undefined) {
@@ -30,6 +32,13 @@ describe.skipIf(binary === undefined)('differential: engine against real etcd', 
     const m = summary.mismatches[0]
     if (m !== undefined) expect.fail(formatMismatch(m, STEPS))
     expect(summary.completed).toBe(SEQUENCES)
+  }, 110_000)
+
+  test(`${WIRE_SEQUENCES} random sequences over the wire, empty fields sent present and empty, answer as etcd does`, async () => {
+    const summary = await runDifferential({ sequences: WIRE_SEQUENCES, steps: STEPS, seed: SEED + 7_000, binary: binary!, wire: true })
+    const m = summary.mismatches[0]
+    if (m !== undefined) expect.fail(formatMismatch(m, STEPS))
+    expect(summary.completed).toBe(WIRE_SEQUENCES)
   }, 110_000)
 
   // Directed cases: a key written twice in one txn (etcd's "from key" quirk), where the random runs found two

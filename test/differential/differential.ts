@@ -4,6 +4,8 @@ import type { Services } from '../../src/api/services.ts'
 import type { BidiStream } from '../../src/messages/stream.ts'
 import type { WatchRequest, WatchResponse } from '../../src/messages/watch.ts'
 import { remoteServices } from '../../src/server/remote-services.ts'
+import { serve } from '../../src/server/serve.ts'
+import { presentEmptyServices } from './wire-sides.ts'
 import { startEtcd, type RealEtcd } from '../support/real-etcd.ts'
 
 /**
@@ -347,6 +349,8 @@ export class Generator {
       }],
       [1, () => ({ key: r.pick([...KEYS, ...BOUNDS]), rangeEnd: ALL_FROM })],
       [0.6, () => ({ key: '\0', rangeEnd: ALL_FROM })],
+      // An empty rangeEnd: no range end through the codec; present and empty on the wire in the wire variant.
+      [0.8, () => ({ key: this.key(), rangeEnd: '' })],
     ])()
   }
 
@@ -479,6 +483,7 @@ export class Generator {
       }],
       [1, () => ({ key: r.pick(KEYS), rangeEnd: ALL_FROM })],
       [1, () => ({ key: '\0', rangeEnd: ALL_FROM })],
+      [0.5, () => ({ key: r.pick(KEYS), rangeEnd: '' })],
     ])()
     const req: WatchReq = { ...range }
     const start = r.weighted([
@@ -998,6 +1003,8 @@ export interface RunOptions {
   binary: string
   /** signal ends the run after the current sequence (the etcd instances are stopped as usual). */
   signal?: AbortSignal
+  /** wire: compare a served etcdlite with etcd, both over gRPC with present-empty encodings (onFreshWireSides). */
+  wire?: boolean
   /** stopAfter: stop once this many sequences differed. @default 1 */
   stopAfter?: number
   onSequence?: (done: number, result: SequenceResult, elapsedMs: number) => void
@@ -1011,6 +1018,24 @@ export interface Summary {
   durationMs: number
   stats: Stats
   mismatches: Mismatch[]
+}
+
+/**
+ * onFreshWireSides runs `fn` on a fresh `serve()` (in memory) and the given fresh etcd, both reached over gRPC with
+ * presentEmptyServices: every empty bytes field a request sets goes present and empty on the wire to both.
+ */
+export async function onFreshWireSides<T>(server: RealEtcd, fn: (sides: Sides) => Promise<T>): Promise<T> {
+  const lite = await serve({ port: 0 })
+  const toLite = presentEmptyServices(lite.endpoint)
+  const toEtcd = presentEmptyServices(server.endpoint)
+  try {
+    return await fn({ etcdlite: toLite, etcd: toEtcd })
+  } finally {
+    toLite.close()
+    toEtcd.close()
+    await lite.close()
+    await server.stop()
+  }
 }
 
 /** onFreshSides runs `fn` on a fresh in-memory engine and the given fresh etcd, and stops both afterwards. */
@@ -1074,9 +1099,8 @@ export async function runDifferential(options: RunOptions): Promise<Summary> {
   try {
     for (let i = 0; i < options.sequences && !options.signal?.aborted; i++) {
       const seed = (options.seed + i) >>> 0
-      const result = await onFreshSides(await pool.take(), (sides) =>
-        runSequence(seed, options.steps, sides),
-      )
+      const onSides = options.wire === true ? onFreshWireSides : onFreshSides
+      const result = await onSides(await pool.take(), (sides) => runSequence(seed, options.steps, sides))
       completed++
       addStats(stats, result.stats)
       if (result.mismatch) mismatches.push(result.mismatch)

@@ -10,6 +10,7 @@ import { ETCD_BUGS, formatMismatch, runDifferential, show } from './differential
  * `soak.ts 1 <steps> <seed>` replays it alone. DIFFERENTIAL_STOP_AFTER (default 20) stops the run after that many
  * differing sequences. Prints progress, every mismatch, and a final JSON summary; the full
  * step history of each mismatch goes to a file in the temp directory. Exits 1 on a mismatch, 2 without etcd.
+ * DIFFERENTIAL_WIRE=1 runs the wire variant: a served etcdlite against etcd, empty fields sent present and empty.
  */
 
 const [sequences = 300, steps = 60, seed = Date.now() % 2 ** 32] = process.argv.slice(2).map(Number)
@@ -37,6 +38,7 @@ const summary = await runDifferential({
   seed,
   binary,
   stopAfter,
+  wire: process.env.DIFFERENTIAL_WIRE === '1',
   signal: interrupted.signal,
   onSequence: (done, result, ms) => {
     if (result.mismatch) console.log(`\n${formatMismatch(result.mismatch, steps)}\n`)

@@ -64,7 +64,11 @@ function message(type: protobuf.Type, value: JsonValue): WireMessage {
       delete fields[name]
       for (const other of names) delete fields[other]
       if (v === null) break
-      out[field.name] = field.repeated ? repeated(field, v) : scalarOrMessage(field, v)
+      const decoded = field.repeated ? repeated(field, v) : scalarOrMessage(field, v)
+      // An empty bytes field is left unset: etcd's gateway hands the request on as a gRPC client, whose encoding
+      // drops empty fields, so a JSON "range_end": "" reaches etcd as no range_end at all (not present and empty).
+      if (field.type === 'bytes' && !field.repeated && (decoded as Uint8Array).length === 0) break
+      out[field.name] = decoded
       break
     }
   }
