@@ -148,6 +148,17 @@ class WatchIterator implements Watching, StreamReader {
     resolve?.(step)
   }
 
+  /** take is the stream handing a waiting next() a response directly (see StreamReader.take). */
+  take(response: unknown): boolean {
+    if (this.#done) return false
+    const step = this.#step(response as WatchResponse)
+    if (step === undefined) return false
+    const resolve = this.#resolve
+    this.#resolve = undefined
+    resolve?.(step)
+    return true
+  }
+
   /** #drain takes queued responses until one makes a result; undefined when it must wait for more. */
   #drain(poll: PollStream<WatchRequest, WatchResponse>): IteratorResult<WatchResult> | undefined {
     while (!this.#done) {

@@ -11,6 +11,12 @@ export interface BidiStream<Req, Res> extends AsyncIterable<Res> {
 /** StreamReader is told, once, that a PollStream has a response ready or has ended. */
 export interface StreamReader {
   ready(): void
+  /**
+   * take, where a reader has it, is handed a response directly when it waits and nothing is queued, instead of
+   * ready() and a poll(): the response is then the reader's, never queued. It answers true when the reader is
+   * satisfied (it stops waiting), false when it took the response and waits on (it stays the stream's reader).
+   */
+  take?(response: unknown): boolean
 }
 
 /**

@@ -112,9 +112,19 @@ export class WatchStream implements PollStream<WatchRequest, WatchResponse>, Wat
     this.#push(emptyResponse(this.#ctx.header(revision), watcher.id), watcher)
   }
 
-  /** #push queues a response, counted against `watcher` until read, and wakes a waiting consumer. */
+  /**
+   * #push queues a response, counted against `watcher` until read, and wakes a waiting consumer; a consumer that
+   * waits and can take responses directly (the client-level watch) gets it at once, with nothing queued or counted.
+   */
   #push(response: WatchResponse, watcher?: Watcher): void {
     if (this.#closed) return
+    const reader = this.#reader
+    if (reader?.take !== undefined && this.#queue.size === 0) {
+      // Unregistered first: taking a cancellation closes the stream, which must not wake the reader a second time.
+      this.#reader = undefined
+      if (!reader.take(response) && this.#reader === undefined && !this.#closed) this.#reader = reader
+      return
+    }
     if (watcher !== undefined) watcher.pending++
     this.#queue.push(response, watcher)
     this.#wake()
