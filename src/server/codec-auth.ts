@@ -112,10 +112,7 @@ export const revokePermissionRequest: Codec<{ role: string; key: Uint8Array | st
 
 // ---- responses
 
-export const headerOnlyResponse: Codec<HeaderOnly> = {
-  fromWire: (w) => ({ header: header.fromWire(w.header as WireMessage) }),
-  toWire: (r) => ({ header: header.toWire(r.header) }),
-}
+export { headerOnlyResponse } from './codec.ts'
 
 export const authenticateResponse: Codec<AuthenticateResponse> = {
   fromWire: (w) => ({ header: header.fromWire(w.header as WireMessage), token: str(w.token) }),

@@ -10,7 +10,6 @@ import type {
   ResignRequest,
   UnlockRequest,
 } from '../messages/concurrency.ts'
-import type { ResponseHeader } from '../messages/kv.ts'
 import { bytes, bytesArg, field, header, id, idArg, int, intArg, keyValue, request, type Codec } from './codec.ts'
 import type { WireInt, WireMessage } from './wire.ts'
 
@@ -47,12 +46,6 @@ export const unlockRequest: Codec<UnlockRequest> = {
     field(w, 'key', bytesArg(r.key, 'key'))
     return w
   },
-}
-
-/** headerOnly is the codec of the answers that carry only a header (Unlock, Proclaim, Resign). */
-export const headerOnly: Codec<{ header: ResponseHeader }> = {
-  fromWire: (w) => ({ header: header.fromWire(w.header as WireMessage) }),
-  toWire: (r) => ({ header: header.toWire(r.header) }),
 }
 
 const leaderKey: Codec<LeaderKey> = {

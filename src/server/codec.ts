@@ -184,6 +184,12 @@ export const header: Codec<ResponseHeader> = {
   },
 }
 
+/** headerOnlyResponse is the codec of the answers that carry only a header (auth changes, Unlock, Proclaim, Resign). */
+export const headerOnlyResponse: Codec<{ header: ResponseHeader }> = {
+  fromWire: (w) => ({ header: header.fromWire(w.header as WireMessage) }),
+  toWire: (r) => ({ header: header.toWire(r.header) }),
+}
+
 interface WireKeyValue {
   key: Uint8Array
   createRevision: WireInt

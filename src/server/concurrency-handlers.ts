@@ -5,8 +5,7 @@ import type { CallCredentials } from '../messages/auth.ts'
 import {
   campaignRequest,
   campaignResponse,
-  headerOnly,
-  leaderRequest,
+    leaderRequest,
   leaderResponse,
   lockRequest,
   lockResponse,
@@ -14,7 +13,7 @@ import {
   resignRequest,
   unlockRequest,
 } from './codec-concurrency.ts'
-import type { Codec } from './codec.ts'
+import { headerOnlyResponse, type Codec } from './codec.ts'
 import { credentialsOf, unary, type HandlerContext } from './handlers.ts'
 import { EtcdError } from '../util/errors.ts'
 import { toGrpcStatus } from './status.ts'
@@ -62,7 +61,7 @@ export function lockHandlers(ctx: HandlerContext): UntypedServiceImplementation 
   const locks = lockService(ctx.services)
   return {
     Lock: waiting(ctx, lockRequest, lockResponse, (r, c, signal) => locks.lock(r, c, signal)),
-    Unlock: unary(unlockRequest, headerOnly, (r, c) => locks.unlock(r, c).catch(asUnknown)),
+    Unlock: unary(unlockRequest, headerOnlyResponse, (r, c) => locks.unlock(r, c).catch(asUnknown)),
   }
 }
 
@@ -70,9 +69,9 @@ export function electionHandlers(ctx: HandlerContext): UntypedServiceImplementat
   const elections = electionService(ctx.services)
   return {
     Campaign: waiting(ctx, campaignRequest, campaignResponse, (r, c, signal) => elections.campaign(r, c, signal)),
-    Proclaim: unary(proclaimRequest, headerOnly, (r, c) => elections.proclaim(r, c).catch(asUnknown)),
+    Proclaim: unary(proclaimRequest, headerOnlyResponse, (r, c) => elections.proclaim(r, c).catch(asUnknown)),
     Leader: unary(leaderRequest, leaderResponse, (r, c) => elections.leader(r, c).catch(asUnknown)),
-    Resign: unary(resignRequest, headerOnly, (r, c) => elections.resign(r, c).catch(asUnknown)),
+    Resign: unary(resignRequest, headerOnlyResponse, (r, c) => elections.resign(r, c).catch(asUnknown)),
     Observe: (call: ServerWritableStream<WireMessage, WireMessage>) => {
       let request
       try {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { RangeResponse } from '../../src/index.ts'
-import { serve, type Serving } from '../../src/server/serve.ts'
-import { etcdBinary, startEtcd, type RealEtcd } from '../support/real-etcd.ts'
+import { servedTargets } from '../support/served-targets.ts'
 import { presentEmptyServices } from '../differential/wire-sides.ts'
 import type { RemoteServices } from '../../src/server/remote-services.ts'
 
@@ -11,34 +10,20 @@ import type { RemoteServices } from '../../src/server/remote-services.ts'
  * only of ranges, and is no range_end in everything that passes through etcd's raft log (puts, deletes, other txns)
  * and in a watch. Requests go through presentEmptyServices, which sends an empty field present.
  */
-const binary = etcdBinary()
-
 interface Target {
   services: RemoteServices
   endpoint: string
   stop(): Promise<void>
 }
 
-const targets: [string, () => Promise<Target>][] = [
-  [
-    'etcdlite serve',
-    async () => {
-      const s: Serving = await serve({ port: 0 })
-      const services = presentEmptyServices(s.endpoint)
-      return { services, endpoint: s.endpoint, stop: async () => (services.close(), await s.close()) }
-    },
-  ],
-]
-if (binary !== undefined) {
-  targets.push([
-    'etcd 3.4',
-    async () => {
-      const e: RealEtcd = await startEtcd(binary)
-      const services = presentEmptyServices(e.endpoint)
-      return { services, endpoint: e.endpoint, stop: async () => (services.close(), await e.stop()) }
-    },
-  ])
-}
+const targets = servedTargets().map(([name, start]): [string, () => Promise<Target>] => [
+  name,
+  async () => {
+    const served = await start()
+    const services = presentEmptyServices(served.endpoint)
+    return { services, endpoint: served.endpoint, stop: async () => (services.close(), await served.stop()) }
+  },
+])
 
 const EMPTY = new Uint8Array(0)
 const keys = (r: RangeResponse) => r.kvs.map((kv) => Buffer.from(kv.key).toString())

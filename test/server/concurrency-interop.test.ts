@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { connect, Election, Mutex, serve, Session, type Remote } from '../../src/index.ts'
-import { etcdBinary, startEtcd } from '../support/real-etcd.ts'
+import { connect, Election, Mutex, Session, type Remote } from '../../src/index.ts'
+import { servedTargets, type ServedTarget } from '../support/served-targets.ts'
 import { ETCDCTL, etcdctlMissing, Lines } from './helpers.ts'
 
 /**
@@ -11,21 +11,7 @@ import { ETCDCTL, etcdctlMissing, Lines } from './helpers.ts'
  */
 if (etcdctlMissing !== undefined) console.log(`skipping concurrency interop tests: ${etcdctlMissing}`)
 
-interface Server {
-  endpoint: string
-  stop(): Promise<void>
-}
-
-const servers: [string, () => Promise<Server>][] = [
-  [
-    'etcdlite serve',
-    async () => {
-      const s = await serve({ port: 0 })
-      return { endpoint: s.endpoint, stop: () => s.close() }
-    },
-  ],
-]
-if (etcdBinary() !== undefined) servers.push(['etcd 3.4', async () => startEtcd()])
+const servers = servedTargets()
 
 /** etcdctlRun starts a long-running etcdctl command (lock, elect) and reads its output lines. */
 function etcdctlRun(endpoint: string, args: string[]): { child: ChildProcess; lines: Lines; closed: Promise<void> } {
@@ -49,7 +35,7 @@ async function keysUnder(remote: Remote, prefix: string, count: number): Promise
 }
 
 describe.skipIf(etcdctlMissing !== undefined).each(servers)('concurrency recipes and etcdctl (%s)', (_name, start) => {
-  let server: Server
+  let server: ServedTarget
   let remote: Remote
   const children: ChildProcess[] = []
   beforeEach(async () => {

@@ -1,12 +1,12 @@
 import { Client as GrpcClient, credentials as grpcCredentials, Metadata, type ServiceError } from '@grpc/grpc-js'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { connect, serve } from '../../src/index.ts'
+import { connect } from '../../src/index.ts'
 import { authenticateRequest, authenticateResponse } from '../../src/server/codec-auth.ts'
 import * as cc from '../../src/server/codec-concurrency.ts'
 import { leaseGrantRequest, leaseGrantResponse } from '../../src/server/codec-streams.ts'
-import type { Codec } from '../../src/server/codec.ts'
+import { headerOnlyResponse, type Codec } from '../../src/server/codec.ts'
 import { method, type ServiceName, type WireMessage } from '../../src/server/wire.ts'
-import { etcdBinary, startEtcd } from '../support/real-etcd.ts'
+import { servedTargets, type ServedTarget } from '../support/served-targets.ts'
 
 /**
  * The lock and election services over gRPC itself (the differential test drives them through the gateway), against
@@ -14,21 +14,7 @@ import { etcdBinary, startEtcd } from '../support/real-etcd.ts'
  * act with the caller's rights).
  */
 
-interface Server {
-  endpoint: string
-  stop(): Promise<void>
-}
-
-const servers: [string, () => Promise<Server>][] = [
-  [
-    'etcdlite serve',
-    async () => {
-      const s = await serve({ port: 0 })
-      return { endpoint: s.endpoint, stop: () => s.close() }
-    },
-  ],
-]
-if (etcdBinary() !== undefined) servers.push(['etcd 3.4', async () => startEtcd()])
+const servers = servedTargets()
 
 /** Outcome is a call's answer, or its gRPC status code and text. */
 type Outcome<T> = { ok: T } | { code: number; details: string }
@@ -53,7 +39,7 @@ function call<Req, Res>(
 }
 
 describe.each(servers)('lock and election over gRPC (%s)', (_name, start) => {
-  let server: Server
+  let server: ServedTarget
   let grpc: GrpcClient
   beforeEach(async () => {
     server = await start()
@@ -73,9 +59,9 @@ describe.each(servers)('lock and election over gRPC (%s)', (_name, start) => {
       const held = await lock('grpc/lock', 0x42n)
       expect('ok' in held && Buffer.from(held.ok.key).toString()).toBe('grpc/lock/42')
       expect(await lock('grpc/lock', 0x99n)).toEqual({ code: 2, details: 'etcdserver: requested lease not found' })
-      const unlocked = await call(grpc, 'v3lockpb.Lock', 'Unlock', cc.unlockRequest, cc.headerOnly, { key: 'grpc/lock/42' })
+      const unlocked = await call(grpc, 'v3lockpb.Lock', 'Unlock', cc.unlockRequest, headerOnlyResponse, { key: 'grpc/lock/42' })
       expect('ok' in unlocked && unlocked.ok.header.revision).toBe(3)
-      expect(await call(grpc, 'v3lockpb.Lock', 'Unlock', cc.unlockRequest, cc.headerOnly, { key: '' })).toEqual({
+      expect(await call(grpc, 'v3lockpb.Lock', 'Unlock', cc.unlockRequest, headerOnlyResponse, { key: '' })).toEqual({
         code: 2,
         details: 'etcdserver: key is not provided',
       })
