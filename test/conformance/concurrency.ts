@@ -354,6 +354,22 @@ export function registerConcurrency(h: Harness): void {
         await session.close()
       })
 
+      test("an aborted campaign rejects with the signal's reason and withdraws the candidacy", async () => {
+        const etcd = target()
+        const [s1, s2] = [await Session.open(etcd), await Session.open(etcd)]
+        const leader = new Election(s1, 'elect/abort')
+        await leader.campaign('one')
+        const controller = new AbortController()
+        const waiting = new Election(s2, 'elect/abort').campaign('two', { signal: controller.signal })
+        await until(etcd, async () => (await candidates(etcd, 'elect/abort')) === 2)
+        const reason = new Error('gave up')
+        controller.abort(reason)
+        await expect(waiting).rejects.toBe(reason)
+        expect(keysOf((await etcd.get('elect/abort/', { prefix: true })).kvs)).toEqual([leader.key])
+        await s1.close()
+        await s2.close()
+      })
+
       test("a leader whose session closes hands leadership to the next candidate", async () => {
         const etcd = target()
         const [s1, s2] = [await Session.open(etcd), await Session.open(etcd)]
