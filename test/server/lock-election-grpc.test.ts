@@ -84,6 +84,39 @@ describe.each(servers)('lock and election over gRPC (%s)', (_name, start) => {
     }
   })
 
+  test('a Lock whose caller cancels the call stops waiting and leaves no key', async () => {
+    const etcd = await connect({ endpoints: [server.endpoint] })
+    try {
+      await etcd.grant(60, { id: 0x1n })
+      await etcd.grant(60, { id: 0x2n })
+      expect('ok' in (await lock('grpc/cancel', 0x1n))).toBe(true)
+      const m = method('v3lockpb.Lock', 'Lock')
+      const waiting = grpc.makeUnaryRequest<WireMessage, WireMessage>(
+        m.path,
+        m.request.encode,
+        m.response.decode,
+        cc.lockRequest.toWire({ name: 'grpc/cancel', lease: 0x2n }),
+        new Metadata(),
+        {},
+        () => undefined,
+      )
+      const deadline = Date.now() + 5_000
+      while ((await etcd.get('grpc/cancel/', { prefix: true, countOnly: true })).count < 2 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      waiting.cancel()
+      const gone = Date.now() + 5_000
+      let keys: string[] = []
+      do {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        keys = (await etcd.get('grpc/cancel/', { prefix: true })).kvs.map((kv) => Buffer.from(kv.key).toString())
+      } while (keys.length > 1 && Date.now() < gone)
+      expect(keys).toEqual(['grpc/cancel/1'])
+    } finally {
+      await etcd.close()
+    }
+  })
+
   test("with auth on, Lock acts with the caller's rights", async () => {
     const etcd = await connect({ endpoints: [server.endpoint] })
     try {
