@@ -1,4 +1,4 @@
-import type { ResponseHeader } from './kv.ts'
+import type { ResponseHeader } from './header.ts'
 
 /**
  * The services-level messages of etcd's Auth service, in lowerCamelCase, and the credentials every call may carry.

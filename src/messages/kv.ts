@@ -1,5 +1,6 @@
 import type { CallCredentials } from './auth.ts'
 import type { BytesLike } from '../util/bytes.ts'
+import type { ResponseHeader } from './header.ts'
 
 /**
  * The services-level messages of etcd's KV service (etcdserverpb), field for field, in lowerCamelCase.
@@ -11,13 +12,7 @@ import type { BytesLike } from '../util/bytes.ts'
 /** LeaseId is an etcd lease id: an int64. A number is accepted where it is a safe integer. */
 export type LeaseIdLike = bigint | number
 
-export interface ResponseHeader {
-  clusterId: bigint
-  memberId: bigint
-  /** revision is the store's revision when the request was served. */
-  revision: number
-  raftTerm: number
-}
+export type { ResponseHeader } from './header.ts'
 
 export interface KeyValue {
   key: Uint8Array

@@ -1,7 +1,25 @@
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net'
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls'
 import type { Duplex } from 'node:stream'
-import type { Listener, TlsOptions } from './serve.ts'
+
+/** TlsOptions: etcd's client TLS flags, with the files' PEM contents. */
+export interface TlsOptions {
+  /** cert is the server certificate chain, PEM (etcd's --cert-file). */
+  cert: string | Buffer
+  /** key is the server's private key, PEM (etcd's --key-file). */
+  key: string | Buffer
+  /** ca is the CA bundle that client certificates must chain to, PEM (etcd's --trusted-ca-file). */
+  ca?: string | Buffer
+  /** clientCertAuth requires every client to present a certificate signed by `ca` (etcd's --client-cert-auth). */
+  clientCertAuth?: boolean
+}
+
+/** Listener is one client URL to listen on: plaintext or TLS, host and port (0 picks a free one). */
+export interface Listener {
+  readonly secure: boolean
+  readonly host: string
+  readonly port: number
+}
 
 /**
  * The front door: one listening socket per client URL that takes both of etcd's faces, as etcd's own client port

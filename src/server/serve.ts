@@ -2,7 +2,9 @@ import { createServer } from 'node:net'
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js'
 import { defaults, open, type Engine, type OpenOptions } from '../api/engine.ts'
 import { startAutoCompaction, type AutoCompactionOptions } from './auto-compaction.ts'
-import { openFrontDoor, type FrontDoor } from './front-door.ts'
+import { openFrontDoor, type FrontDoor, type Listener, type TlsOptions } from './front-door.ts'
+
+export type { TlsOptions } from './front-door.ts'
 import { GRPC_OVERHEAD_BYTES } from './gateway/gateway.ts'
 import { createHttpFace, type HttpFace } from './http-face.ts'
 import { ServerMetrics } from './metrics.ts'
@@ -22,18 +24,6 @@ import { serviceDefinition, type ServiceName } from './wire.ts'
 
 /** DEFAULT_PORT is etcd's client port. */
 export const DEFAULT_PORT = 2379
-
-/** TlsOptions: etcd's client TLS flags, with the files' PEM contents. */
-export interface TlsOptions {
-  /** cert is the server certificate chain, PEM (etcd's --cert-file). */
-  cert: string | Buffer
-  /** key is the server's private key, PEM (etcd's --key-file). */
-  key: string | Buffer
-  /** ca is the CA bundle that client certificates must chain to, PEM (etcd's --trusted-ca-file). */
-  ca?: string | Buffer
-  /** clientCertAuth requires every client to present a certificate signed by `ca` (etcd's --client-cert-auth). */
-  clientCertAuth?: boolean
-}
 
 /** ServeOptions configure `serve()`. Engine options (name, limits, clock, ...) are open()'s when no engine is given. */
 export interface ServeOptions extends OpenOptions {
@@ -75,11 +65,6 @@ export interface Serving extends AsyncDisposable {
   close(): Promise<void>
 }
 
-export interface Listener {
-  readonly secure: boolean
-  readonly host: string
-  readonly port: number
-}
 
 /**
  * serve serves an engine over etcd's v3 gRPC API (KV, Watch, Lease, Maintenance, Cluster, Auth; membership changes
