@@ -61,12 +61,15 @@ export function decodeChunk(chunk: Buffer): KeyRecord[] {
   return out
 }
 
+/** recordKey names a record: 'r' main(8) '_' sub(8), big-endian; revisions are safe integers, written as two halves. */
 export function recordKey(main: number, sub: number): Buffer {
   const k = Buffer.allocUnsafe(18)
   k[0] = RECORD
-  k.writeBigUInt64BE(BigInt(main), 1)
+  k.writeUInt32BE(Math.floor(main / 0x1_0000_0000), 1)
+  k.writeUInt32BE(main >>> 0, 5)
   k[9] = 0x5f
-  k.writeBigUInt64BE(BigInt(sub), 10)
+  k.writeUInt32BE(Math.floor(sub / 0x1_0000_0000), 10)
+  k.writeUInt32BE(sub >>> 0, 14)
   return k
 }
 
