@@ -117,20 +117,21 @@ export class GrpcServer {
     if (route.kind === 'bidi') {
       const call = new StreamCall(responder, headers)
       call.readRequests(reader, route.decode)
-      ;(route.handler as StreamHandler)(call)
+      guarded(responder, () => (route.handler as StreamHandler)(call))
       return
     }
     readOneRequest(stream, reader, responder, route.decode, (request) => {
       if (route.kind === 'unary') {
-        ;(route.handler as UnaryHandler)(unaryCall(stream, headers, request), (err, value) => {
+        const answer = (err: Partial<GrpcStatus> | null, value?: WireMessage) => {
           if (err !== null && err !== undefined) responder.status(statusOf(err))
           else if (value === undefined) responder.status({ code: Status.INTERNAL, details: 'etcdlite: no response' })
           else responder.unary(value)
-        })
+        }
+        guarded(responder, () => (route.handler as UnaryHandler)(unaryCall(stream, headers, request), answer))
       } else {
         const call = new StreamCall(responder, headers)
         call.request = request
-        ;(route.handler as StreamHandler)(call)
+        guarded(responder, () => (route.handler as StreamHandler)(call))
       }
     })
   }
@@ -178,6 +179,15 @@ function readOneRequest(
     }
     onRequest(request)
   })
+}
+
+/** guarded runs a handler; one that throws (a bug: handlers answer errors as statuses) ends its call, not the server. */
+function guarded(responder: CallResponder, run: () => void): void {
+  try {
+    run()
+  } catch (err) {
+    responder.status({ code: Status.INTERNAL, details: `etcdlite: ${err instanceof Error ? err.message : String(err)}` })
+  }
 }
 
 function statusOf(err: Partial<GrpcStatus>): GrpcStatus {
