@@ -14,10 +14,17 @@ import { emit, quick, settle, Timer, type Result } from './lib.ts'
  * loopback ports with a temporary data directory (fsync on every commit, as etcd always does), where it is
  * installed. Every system gets the same client, keys and loop; rounds alternate between systems so that noise from
  * the rest of the machine falls on each alike. Target: etcdlite serve >= 1.5x real etcd at 64 in flight.
+ *
+ * `--other <checkout>` adds `etcdlite serve` (disk, fsync) from another checkout with dist/ built (an earlier commit,
+ * say) to the same rounds, for before/after ratios from one run:
+ *
+ *   node --expose-gc --import tsx bench/server.ts [--quick] [--other <checkout>]
  */
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const ROUNDS = quick ? 2 : 3
+const otherAt = process.argv.indexOf('--other')
+const OTHER = otherAt >= 0 ? process.argv[otherAt + 1] : undefined
 
 interface System {
   readonly name: string
@@ -31,6 +38,7 @@ export async function benchServer(): Promise<Result[]> {
   const systems: System[] = []
   try {
     systems.push(await startEtcdlite('etcdlite serve (disk, fsync)', []))
+    if (OTHER !== undefined) systems.push(await startEtcdlite('etcdlite serve (disk, fsync) [other checkout]', [], OTHER))
     systems.push(await startEtcdlite('etcdlite serve --in-memory', ['--in-memory']))
     if (etcdBinary() !== undefined) {
       const etcd = await startEtcd()
@@ -122,17 +130,17 @@ function report(results: Result[]): void {
 
 /**
  * startEtcdlite starts `etcdlite serve` as its own process: the compiled dist/cli/main.js when it is at least as
- * new as the sources (what the package's bin runs), else src/cli/main.ts through tsx. It resolves once the server
- * prints that it serves.
+ * new as the sources (what the package's bin runs), else src/cli/main.ts through tsx; always dist/ for another
+ * checkout (`root`). It resolves once the server prints that it serves.
  */
-async function startEtcdlite(name: string, flags: string[]): Promise<System> {
+async function startEtcdlite(name: string, flags: string[], root = ROOT): Promise<System> {
   const dir = mkdtempSync(join(tmpdir(), 'etcdlite-bench-server-'))
   const port = await freePort()
-  const entry = distIsFresh() ? ['dist/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts']
+  const entry = root !== ROOT || distIsFresh() ? ['dist/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts']
   const child: ChildProcess = spawn(
     process.execPath,
     [...entry, 'serve', `--data-dir=${join(dir, 'data')}`, `--listen-client-urls=http://127.0.0.1:${port}`, ...flags],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let out = ''
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))

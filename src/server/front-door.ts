@@ -31,8 +31,8 @@ export interface Listener {
  * - TLS: ALPN decides. gRPC clients offer only "h2"; curl, browsers and fetch offer "http/1.1" (curl offers both and
  *   gets HTTP/1.1, the gateway's protocol). A client that offers no ALPN is sniffed like plaintext.
  *
- * The gRPC side is grpc-js's own HTTP/2 server (a connection injector), so gRPC calls run exactly as on a socket
- * grpc-js had bound itself.
+ * The gRPC side is Node's HTTP/2 server behind GrpcServer (grpc-server.ts), which never listens itself: every
+ * connection it serves comes through here.
  */
 
 /** HTTP2_PREFACE opens every HTTP/2 connection (RFC 9113, 3.4). */

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
 import {
-  Metadata,
   status as Status,
   type sendUnaryData,
   type ServerDuplexStream,
@@ -52,6 +51,7 @@ import {
   watchRequest,
   watchResponse,
 } from './codec-streams.ts'
+import type { CallMetadata } from './grpc-call.ts'
 import { bridge, type Streams } from './stream-bridge.ts'
 import { toGrpcStatus } from './status.ts'
 import type { WireMessage } from './wire.ts'
@@ -76,7 +76,7 @@ type UnaryHandler = (call: ServerUnaryCall<WireMessage, WireMessage>, callback: 
 
 /** CallLike is the part of a call that carries credentials: metadata, and the TLS peer where there is one. */
 interface CallLike {
-  readonly metadata: Metadata
+  readonly metadata: CallMetadata
   getAuthContext?(): { sslPeerCertificate?: { subject?: { CN?: string | string[] } } }
 }
 

@@ -1,11 +1,10 @@
 import { createServer } from 'node:net'
-import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js'
+import type { UntypedServiceImplementation } from '@grpc/grpc-js'
 import { defaults, open, type Engine, type OpenOptions } from '../api/engine.ts'
 import { startAutoCompaction, type AutoCompactionOptions } from './auto-compaction.ts'
 import { openFrontDoor, type FrontDoor, type Listener, type TlsOptions } from './front-door.ts'
-
-export type { TlsOptions } from './front-door.ts'
 import { GRPC_OVERHEAD_BYTES } from './gateway/gateway.ts'
+import { GrpcServer } from './grpc-server.ts'
 import { createHttpFace, type HttpFace } from './http-face.ts'
 import { ServerMetrics } from './metrics.ts'
 import {
@@ -20,7 +19,9 @@ import {
 } from './handlers.ts'
 import type { Streams } from './stream-bridge.ts'
 import { electionHandlers, lockHandlers } from './concurrency-handlers.ts'
-import { serviceDefinition, type ServiceName } from './wire.ts'
+import type { ServiceName } from './wire.ts'
+
+export type { TlsOptions } from './front-door.ts'
 
 /** DEFAULT_PORT is etcd's client port. */
 export const DEFAULT_PORT = 2379
@@ -91,12 +92,7 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
   const { engine: given, host: _h, port: _p, listenUrls: _l, advertiseUrls, tls, autoCompaction, shutdownGraceMs, ...engineOptions } = options
   const engine = given ?? (await open(engineOptions))
   const maxRequestBytes = options.maxRequestBytes ?? defaults.maxRequestBytes
-  const server = new Server({
-    'grpc.max_receive_message_length': maxRequestBytes + GRPC_OVERHEAD_BYTES,
-    'grpc.max_send_message_length': -1,
-    // channelz keeps per-call statistics (a timestamp and counters on every call) that nothing here reads.
-    'grpc.enable_channelz': 0,
-  })
+  const server = new GrpcServer({ maxReceiveMessageBytes: maxRequestBytes + GRPC_OVERHEAD_BYTES })
   const streams: Streams = new Set()
   const urls: string[] = []
   const ctx: HandlerContext = {
@@ -128,11 +124,10 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
   for (const [name, impl] of implementations) {
     const counted = metrics.instrument(name, impl)
     handlers.set(name, counted)
-    server.addService(serviceDefinition(name), counted)
+    server.addService(name, counted)
   }
 
-  // One port, both faces: the front door hands HTTP/2 to grpc-js and HTTP/1.1 to the gateway's server.
-  const grpcConnections = server.createConnectionInjector(ServerCredentials.createInsecure())
+  // One port, both faces: the front door hands HTTP/2 to the gRPC server and HTTP/1.1 to the gateway's server.
   const http = createHttpFace({
     handlers,
     maxRequestBytes,
@@ -141,7 +136,7 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
     authEnabled: async () => (await engine.services.auth.authStatus({})).enabled,
   })
   const handoff = {
-    grpc: (socket: import('node:stream').Duplex) => grpcConnections.injectConnection(socket),
+    grpc: (socket: import('node:stream').Duplex) => server.injectConnection(socket),
     http: (socket: import('node:stream').Duplex) => http.server.emit('connection', socket),
   }
   const doors: FrontDoor[] = []
@@ -235,7 +230,7 @@ export function assertPortFree(l: Listener): Promise<void> {
  * shutdown stops the server: no new calls; streams (which never finish on their own) end with UNAVAILABLE; unary
  * calls in flight finish, up to `graceMs`, after which every connection is cut.
  */
-async function shutdown(server: Server, http: HttpFace, streams: Streams, graceMs: number): Promise<void> {
+async function shutdown(server: GrpcServer, http: HttpFace, streams: Streams, graceMs: number): Promise<void> {
   const grpcDone = new Promise<void>((resolve) => server.tryShutdown(() => resolve()))
   const done = Promise.all([grpcDone, http.idle()])
   let timer: NodeJS.Timeout | undefined

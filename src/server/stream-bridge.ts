@@ -24,7 +24,7 @@ export type Streams = Set<() => void>
  * bridge serves one bidirectional gRPC call with a services-level stream: each request read is decoded and sent to
  * the stream; each response is encoded and written to the call.
  *
- * Backpressure: the engine stream is read one response at a time, and not again until grpc-js has taken the last
+ * Backpressure: the engine stream is read one response at a time, and not again until the call has taken the last
  * write (`write()` returned true, or 'drain'); a slow client therefore leaves responses in the engine, whose watchers
  * fall back to catching up from history instead of buffering without bound.
  *

@@ -1,10 +1,9 @@
 import { fileURLToPath } from 'node:url'
-import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js'
 import protobuf from 'protobufjs'
 
 /**
  * The wire: etcd's v3 API as protobuf messages, loaded once from the .proto files in proto/ (written for etcdlite
- * with etcd's package, message and field names and numbers), and grpc-js service definitions built from them.
+ * with etcd's package, message and field names and numbers), and the table of each service's methods built from them.
  *
  * Wire messages are protobufjs objects: field names in lowerCamelCase (`rangeEnd`, `prevKv`; `ID`, `TTL` and
  * `grantedTTL` keep etcd's spelling), enums as their numbers, bytes as Buffers, and every int64 / uint64 as a `Long`
@@ -154,27 +153,6 @@ export function method(service: ServiceName, name: string): MethodInfo {
   const m = methods(service).find((x) => x.name === name)
   if (m === undefined) throw new Error(`etcdlite: ${service} has no method ${name}`)
   return m
-}
-
-/**
- * serviceDefinition builds the grpc-js definition of a service. Its serializers work on wire messages; the codec
- * converts between those and the services-level objects, so one definition serves the server and the client.
- */
-export function serviceDefinition(service: ServiceName): ServiceDefinition {
-  const def: Record<string, MethodDefinition<WireMessage, WireMessage>> = {}
-  for (const m of methods(service)) {
-    def[m.name] = {
-      path: m.path,
-      requestStream: m.requestStream,
-      responseStream: m.responseStream,
-      requestSerialize: m.request.encode,
-      requestDeserialize: m.request.decode,
-      responseSerialize: m.response.encode,
-      responseDeserialize: m.response.decode,
-      originalName: m.name[0]!.toLowerCase() + m.name.slice(1),
-    }
-  }
-  return def as ServiceDefinition
 }
 
 function fullName(type: protobuf.Type): string {

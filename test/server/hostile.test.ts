@@ -335,6 +335,25 @@ describe('hostile input over the wire', () => {
     }, 20_000)
   })
 
+  describe('compressed requests', () => {
+    test('a client that gzips its messages (grpc-encoding: gzip) is served', async () => {
+      const gzipping = new GrpcClient(server.endpoint, credentials.createInsecure(), { 'grpc.default_compression_algorithm': 2 })
+      try {
+        const m = method('etcdserverpb.KV', 'Put')
+        const wire = { key: Buffer.from('zipped'), value: Buffer.alloc(4096, 0x61) }
+        await new Promise<void>((resolve, reject) => {
+          gzipping.makeUnaryRequest(m.path, m.request.encode, m.response.decode, wire, new Metadata(), { deadline: Date.now() + 5_000 }, (err: ServiceError | null) =>
+            err ? reject(err) : resolve(),
+          )
+        })
+      } finally {
+        gzipping.close()
+      }
+      const r = await etcd.get('zipped')
+      expect(r.kvs[0]!.value).toEqual(Buffer.alloc(4096, 0x61))
+    })
+  })
+
   describe('methods etcdlite does not serve', () => {
     test.each([
       ['etcdserverpb.Cluster', 'MemberAdd'],

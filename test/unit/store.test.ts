@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest'
+import { makeRecord, type KeyRecord } from '../../src/mvcc/key-record.ts'
 import { MvccStore } from '../../src/mvcc/store.ts'
 import { isEtcdError } from '../../src/util/errors.ts'
 
@@ -98,5 +99,30 @@ describe('MvccStore', () => {
     put(store, 'c', '1')
     expect(store.log.read(2, 3, 1).map((r) => r.key)).toEqual(['a', 'b'])
     expect(store.log.read(3, 3).map((r) => r.key)).toEqual(['c'])
+  })
+
+  test.each([
+    ['dense revisions and subs', 1],
+    ['revisions some compaction thinned (subs with gaps)', 3],
+  ])('records loaded in key order come back in revision order: %s', (_name, keep) => {
+    // Revisions 2..401, each a txn of 1 to 5 keys; with keep > 1 only every keep-th change of a txn is loaded.
+    const records: KeyRecord[] = []
+    let key = 0
+    for (let rev = 2; rev <= 401; rev++) {
+      const changes = 1 + (rev % 5)
+      for (let sub = 0; sub < changes; sub++) {
+        if (sub % keep === 0) records.push(makeRecord(`k${String(key).padStart(5, '0')}`, 'v', rev, rev, sub, 1, 0n))
+        key++
+      }
+    }
+    const inRevisionOrder = [...records]
+    // Key order, as a checkpoint holds them: scrambled against revision order.
+    records.sort((a, b) => (a.key < b.key ? 1 : -1))
+    const store = new MvccStore()
+    store.loadUnordered(records)
+    store.restoreRevisions(401, -1)
+    expect(store.readHistory(2, 401, Infinity).map((r) => [r.modRevision, r.sub])).toEqual(
+      inRevisionOrder.map((r) => [r.modRevision, r.sub]),
+    )
   })
 })

@@ -49,24 +49,26 @@ export function encodeChunk(records: readonly KeyRecord[]): Buffer {
   return Buffer.concat(parts)
 }
 
-/** decodeChunk unpacks encodeChunk's frames. */
+/** decodeChunk unpacks encodeChunk's frames, reading each record in place (no Buffer view per key or value). */
 export function decodeChunk(chunk: Buffer): KeyRecord[] {
   const out: KeyRecord[] = []
   for (let at = 0; at < chunk.length; ) {
-    const key = chunk.subarray(at, at + 18)
     const len = chunk.readUInt32BE(at + 18)
-    out.push(decodeRecord(key, chunk.subarray(at + 22, at + 22 + len)))
+    out.push(decodeRecordAt(chunk, at, at + 22, at + 22 + len))
     at += 22 + len
   }
   return out
 }
 
+/** recordKey names a record: 'r' main(8) '_' sub(8), big-endian; revisions are safe integers, written as two halves. */
 export function recordKey(main: number, sub: number): Buffer {
   const k = Buffer.allocUnsafe(18)
   k[0] = RECORD
-  k.writeBigUInt64BE(BigInt(main), 1)
+  k.writeUInt32BE(Math.floor(main / 0x1_0000_0000), 1)
+  k.writeUInt32BE(main >>> 0, 5)
   k[9] = 0x5f
-  k.writeBigUInt64BE(BigInt(sub), 10)
+  k.writeUInt32BE(Math.floor(sub / 0x1_0000_0000), 10)
+  k.writeUInt32BE(sub >>> 0, 14)
   return k
 }
 
@@ -83,21 +85,32 @@ export function encodeRecord(r: KeyRecord): Buffer {
 }
 
 export function decodeRecord(key: Buffer, value: Buffer): KeyRecord {
-  if (key.length !== 18 || key[0] !== RECORD || value.length < HEADER) throw new Error('corrupt record')
+  if (key.length !== 18) throw new Error('corrupt record')
+  return decodeRecordAt(value, 0, 0, value.length, key)
+}
+
+/**
+ * decodeRecordAt reads a record whose revision key is at `keyAt` in `keys` (`buf` unless given) and whose value is
+ * `buf[from, to)`.
+ */
+function decodeRecordAt(buf: Buffer, keyAt: number, from: number, to: number, keys: Buffer = buf): KeyRecord {
+  if (keys[keyAt] !== RECORD || to - from < HEADER || to > buf.length) throw new Error('corrupt record')
   // Revisions are safe integers: read each 64-bit half as a 32-bit number rather than through a BigInt.
-  const main = key.readUInt32BE(1) * 0x1_0000_0000 + key.readUInt32BE(5)
-  const sub = key.readUInt32BE(10) * 0x1_0000_0000 + key.readUInt32BE(14)
-  const keyLength = value.readUInt32BE(25)
-  const k = value.toString('latin1', HEADER, HEADER + keyLength)
-  if ((value[0]! & 1) === 1) return makeTombstone(k, main, sub)
+  const main = keys.readUInt32BE(keyAt + 1) * 0x1_0000_0000 + keys.readUInt32BE(keyAt + 5)
+  const sub = keys.readUInt32BE(keyAt + 10) * 0x1_0000_0000 + keys.readUInt32BE(keyAt + 14)
+  const keyFrom = from + HEADER
+  const keyTo = keyFrom + buf.readUInt32BE(from + 25)
+  if (keyTo > to) throw new Error('corrupt record')
+  const k = buf.toString('latin1', keyFrom, keyTo)
+  if ((buf[from]! & 1) === 1) return makeTombstone(k, main, sub)
   return makeRecord(
     k,
-    value.toString('latin1', HEADER + keyLength, value.length),
-    value.readDoubleBE(1),
+    buf.toString('latin1', keyTo, to),
+    buf.readDoubleBE(from + 1),
     main,
     sub,
-    value.readDoubleBE(9),
-    value.readUInt32BE(17) === 0 && value.readUInt32BE(21) === 0 ? 0n : value.readBigInt64BE(17),
+    buf.readDoubleBE(from + 9),
+    buf.readUInt32BE(from + 17) === 0 && buf.readUInt32BE(from + 21) === 0 ? 0n : buf.readBigInt64BE(from + 17),
   )
 }
 

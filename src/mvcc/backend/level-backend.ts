@@ -40,6 +40,39 @@ const LOAD_CHUNK = 8192
 
 type Db = Level<Buffer, Buffer>
 
+/** LevelOp is one operation of a LevelDB batch, in the shape every layer of `level` takes. */
+interface LevelOp {
+  type: 'put' | 'del'
+  key: Buffer
+  value: Buffer | undefined
+}
+
+/** LevelImplementation is the database's own batch under abstract-level's public one (classic-level's `_batch`). */
+interface LevelImplementation {
+  _batch(ops: LevelOp[], options: { sync: boolean }): Promise<void>
+}
+
+const SYNC = Object.freeze({ sync: true })
+const NO_SYNC = Object.freeze({ sync: false })
+
+/** levelOp encodes one backend op as a LevelDB operation; every op has the same shape (`value` undefined for a del). */
+function levelOp(op: BackendOp): LevelOp {
+  switch (op.kind) {
+    case 'record':
+      return { type: 'put', key: recordKey(op.record.modRevision, op.record.sub), value: encodeRecord(op.record) }
+    case 'drop-record':
+      return { type: 'del', key: recordKey(op.record.modRevision, op.record.sub), value: undefined }
+    case 'lease':
+      return { type: 'put', key: leaseKey(op.lease.id), value: encodeLease(op.lease) }
+    case 'drop-lease':
+      return { type: 'del', key: leaseKey(op.id), value: undefined }
+    case 'meta':
+      return { type: 'put', key: META_KEY, value: encodeMeta(op.meta) }
+    case 'state':
+      return { type: 'put', key: stateKey(op.name), value: Buffer.from(op.value) }
+  }
+}
+
 /**
  * LevelBackend keeps the store in a LevelDB (classic-level) under `dir/kv`, beside a marker file `dir/etcdlite.json`.
  * Opening refuses a directory that holds other files and no marker (it is not ours), a store written by a newer
@@ -149,24 +182,19 @@ export class LevelBackend implements Backend {
     return leases
   }
 
-  async write(batch: readonly BackendOp[], sync: boolean): Promise<void> {
-    const ops = batch.map((op) => {
-      switch (op.kind) {
-        case 'record':
-          return { type: 'put' as const, key: recordKey(op.record.modRevision, op.record.sub), value: encodeRecord(op.record) }
-        case 'drop-record':
-          return { type: 'del' as const, key: recordKey(op.record.modRevision, op.record.sub) }
-        case 'lease':
-          return { type: 'put' as const, key: leaseKey(op.lease.id), value: encodeLease(op.lease) }
-        case 'drop-lease':
-          return { type: 'del' as const, key: leaseKey(op.id) }
-        case 'meta':
-          return { type: 'put' as const, key: META_KEY, value: encodeMeta(op.meta) }
-        case 'state':
-          return { type: 'put' as const, key: stateKey(op.name), value: Buffer.from(op.value) }
-      }
-    })
-    await this.#db.batch(ops, { sync })
+  /**
+   * write turns the batch into LevelDB operations, each record encoded once into its key and value, and hands them
+   * to the database's own batch in one native call. abstract-level's public `batch(ops)` clones, checks and encodes
+   * every operation again first (bench/level-batch.ts: 3x to 3.7x slower for batches of 64 records); the backend owns
+   * its database, which has no hooks, sublevels or encodings to honour, so that layer adds nothing here. A database
+   * that is not open goes through the public path, which waits for an opening one and rejects a closed one.
+   */
+  write(batch: readonly BackendOp[], sync: boolean): Promise<void> {
+    const ops = new Array<LevelOp>(batch.length)
+    for (let i = 0; i < batch.length; i++) ops[i] = levelOp(batch[i]!)
+    const options = sync ? SYNC : NO_SYNC
+    if (this.#db.status !== 'open') return this.#db.batch(ops, options)
+    return (this.#db as unknown as LevelImplementation)._batch(ops, options)
   }
 
   async close(): Promise<void> {
