@@ -1,0 +1,79 @@
+import { Buffer } from 'node:buffer'
+
+/**
+ * etcd 3.4's layout of its bbolt file: the buckets etcd creates at start, in byte order, and how the `key` and
+ * `meta` buckets name things.
+ *
+ *   key       revision key -> mvccpb.KeyValue. The revision key is main(8, big-endian) '_' sub(8); a tombstone's key
+ *             has a trailing 't' and its KeyValue holds only the key.
+ *   meta      consistent_index -> uint64 (big-endian); scheduledCompactRev and finishedCompactRev -> a revision key
+ *   lease     id(8, big-endian) -> leasepb.Lease
+ *   auth      authEnabled -> one byte 0/1; authRevision -> uint64 (big-endian)
+ *   authUsers name -> authpb.User;  authRoles name -> authpb.Role
+ *   members   member id (hex) -> JSON {id, peerURLs, name, clientURLs};  members_removed; alarm
+ *   cluster   clusterVersion -> "3.4.0"
+ */
+export const Buckets = {
+  alarm: 'alarm',
+  auth: 'auth',
+  authRoles: 'authRoles',
+  authUsers: 'authUsers',
+  cluster: 'cluster',
+  key: 'key',
+  lease: 'lease',
+  members: 'members',
+  membersRemoved: 'members_removed',
+  meta: 'meta',
+} as const
+
+export const MetaKeys = {
+  consistentIndex: 'consistent_index',
+  finishedCompactRev: 'finishedCompactRev',
+  scheduledCompactRev: 'scheduledCompactRev',
+} as const
+
+export const AuthKeys = {
+  enabled: 'authEnabled',
+  revision: 'authRevision',
+} as const
+
+export const CLUSTER_VERSION_KEY = 'clusterVersion'
+export const CLUSTER_VERSION = '3.4.0'
+
+/** REV_KEY_SIZE is the size of a revision key; a tombstone's is one byte longer. */
+export const REV_KEY_SIZE = 17
+const TOMBSTONE_MARK = 0x74 // 't'
+const SEPARATOR = 0x5f // '_'
+
+/** revisionKey encodes {main, sub} as etcd's key bucket does, with the tombstone mark when `tombstone`. */
+export function revisionKey(main: number, sub: number, tombstone = false): Buffer {
+  const k = Buffer.allocUnsafe(tombstone ? REV_KEY_SIZE + 1 : REV_KEY_SIZE)
+  k.writeBigUInt64BE(BigInt(main), 0)
+  k[8] = SEPARATOR
+  k.writeBigUInt64BE(BigInt(sub), 9)
+  if (tombstone) k[REV_KEY_SIZE] = TOMBSTONE_MARK
+  return k
+}
+
+/** parseRevisionKey reads a revision key back, or undefined when it is not one. */
+export function parseRevisionKey(k: Buffer): { main: number; sub: number; tombstone: boolean } | undefined {
+  if (k.length !== REV_KEY_SIZE && !(k.length === REV_KEY_SIZE + 1 && k[REV_KEY_SIZE] === TOMBSTONE_MARK)) return undefined
+  if (k[8] !== SEPARATOR) return undefined
+  const main = k.readBigUInt64BE(0)
+  const sub = k.readBigUInt64BE(9)
+  if (main > BigInt(Number.MAX_SAFE_INTEGER) || sub > BigInt(Number.MAX_SAFE_INTEGER)) return undefined
+  return { main: Number(main), sub: Number(sub), tombstone: k.length > REV_KEY_SIZE }
+}
+
+export function uint64Bytes(n: number | bigint): Buffer {
+  const b = Buffer.allocUnsafe(8)
+  b.writeBigUInt64BE(BigInt.asUintN(64, BigInt(n)), 0)
+  return b
+}
+
+/** memberJson is a member as etcd 3.4's membership store writes it: Go's JSON of its Member struct. */
+export function memberJson(m: { id: bigint; name: string; peerUrls: readonly string[]; clientUrls: readonly string[] }): Buffer {
+  // The id is a uint64 that JSON numbers in JS cannot carry: it is written as digits.
+  const text = `{"id":${m.id.toString()},"peerURLs":${JSON.stringify(m.peerUrls)},"name":${JSON.stringify(m.name)},"clientURLs":${JSON.stringify(m.clientUrls)}}`
+  return Buffer.from(text, 'utf8')
+}

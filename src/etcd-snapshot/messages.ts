@@ -1,0 +1,162 @@
+import { Buffer } from 'node:buffer'
+import type { StoredPermission, StoredRole, StoredUser } from '../auth/auth-store.ts'
+import type { PermissionType } from '../messages/auth.ts'
+import { ProtoError, ProtoWriter, asBytes, asInt64, readFields } from './proto.ts'
+
+/**
+ * The protobuf messages of etcd's bbolt file: mvccpb.KeyValue in bucket `key`, leasepb.Lease in `lease`, authpb.User
+ * in `authUsers`, authpb.Role in `authRoles`. Keys and values travel as Buffers here; the layout converts.
+ */
+
+export interface KeyValueMessage {
+  readonly key: Buffer
+  readonly createRevision: number
+  readonly modRevision: number
+  readonly version: number
+  readonly value: Buffer
+  readonly lease: bigint
+}
+
+/** encodeKeyValue encodes an mvccpb.KeyValue (key 1, create_revision 2, mod_revision 3, version 4, value 5, lease 6). */
+export function encodeKeyValue(kv: KeyValueMessage): Buffer {
+  return new ProtoWriter()
+    .bytes(1, kv.key)
+    .int64(2, kv.createRevision)
+    .int64(3, kv.modRevision)
+    .int64(4, kv.version)
+    .bytes(5, kv.value)
+    .int64(6, kv.lease)
+    .finish()
+}
+
+/** decodeKeyValue decodes an mvccpb.KeyValue; revisions beyond 2^53 are refused (no store gets there). */
+export function decodeKeyValue(buf: Buffer): KeyValueMessage {
+  let key: Buffer = EMPTY
+  let value: Buffer = EMPTY
+  let createRevision = 0
+  let modRevision = 0
+  let version = 0
+  let lease = 0n
+  for (const f of readFields(buf)) {
+    switch (f.field) {
+      case 1: key = asBytes(f); break
+      case 2: createRevision = safe(asInt64(f), 'create_revision'); break
+      case 3: modRevision = safe(asInt64(f), 'mod_revision'); break
+      case 4: version = safe(asInt64(f), 'version'); break
+      case 5: value = asBytes(f); break
+      case 6: lease = asInt64(f); break
+    }
+  }
+  return { key, createRevision, modRevision, version, value, lease }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+function safe(v: bigint, what: string): number {
+  if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtoError(`${what} ${v} is out of range`)
+  return Number(v)
+}
+
+export interface LeaseMessage {
+  readonly id: bigint
+  readonly ttl: number
+}
+
+/** encodeLease encodes a leasepb.Lease (ID 1, TTL 2; RemainingTTL 3 stays 0: the lease was never checkpointed). */
+export function encodeLease(lease: LeaseMessage): Buffer {
+  return new ProtoWriter().int64(1, lease.id).int64(2, lease.ttl).finish()
+}
+
+export function decodeLease(buf: Buffer): LeaseMessage {
+  let id = 0n
+  let ttl = 0
+  for (const f of readFields(buf)) {
+    if (f.field === 1) id = asInt64(f)
+    else if (f.field === 2) ttl = safe(asInt64(f), 'TTL')
+  }
+  return { id, ttl }
+}
+
+/**
+ * PASSWORD_PREFIX marks an etcdlite password hash (salted scrypt) stored in authpb.User's password field. A password
+ * field without it is another system's hash (etcd's bcrypt): etcdlite keeps its bytes, with an empty salt, so that it
+ * goes back out unchanged in a later snapshot; no password ever verifies against it in etcdlite.
+ */
+const PASSWORD_PREFIX = '$etcdlite-scrypt$'
+
+/** encodeUser encodes an authpb.User (name 1, password 2, roles 3, options 4 {no_password 1}). */
+export function encodeUser(user: StoredUser): Buffer {
+  const w = new ProtoWriter().bytes(1, Buffer.from(user.name, 'utf8'))
+  if (user.password !== undefined) {
+    const { salt, hash } = user.password
+    w.bytes(2, salt === '' ? Buffer.from(hash, 'base64') : Buffer.from(`${PASSWORD_PREFIX}${salt}$${hash}`, 'utf8'))
+  }
+  for (const role of user.roles) w.bytes(3, Buffer.from(role, 'utf8'), true)
+  if (user.noPassword) w.bytes(4, new ProtoWriter().bool(1, true).finish(), true)
+  return w.finish()
+}
+
+export function decodeUser(buf: Buffer): StoredUser {
+  let name = ''
+  let password: StoredUser['password']
+  const roles: string[] = []
+  let noPassword = false
+  for (const f of readFields(buf)) {
+    if (f.field === 1) name = asBytes(f).toString('utf8')
+    else if (f.field === 2) password = decodePassword(asBytes(f))
+    else if (f.field === 3) roles.push(asBytes(f).toString('utf8'))
+    else if (f.field === 4) noPassword = readFields(asBytes(f)).some((o) => o.field === 1 && asInt64(o) !== 0n)
+  }
+  if (name === '') throw new ProtoError('a user without a name')
+  return { name, ...(password === undefined ? {} : { password }), noPassword, roles }
+}
+
+function decodePassword(bytes: Buffer): StoredUser['password'] {
+  if (bytes.length === 0) return undefined
+  const text = bytes.toString('utf8')
+  if (text.startsWith(PASSWORD_PREFIX)) {
+    const [salt, hash] = text.slice(PASSWORD_PREFIX.length).split('$')
+    if (salt !== undefined && salt !== '' && hash !== undefined) return { salt, hash }
+  }
+  return { salt: '', hash: bytes.toString('base64') }
+}
+
+const PERM_TYPES: readonly PermissionType[] = ['READ', 'WRITE', 'READWRITE']
+
+/** encodeRole encodes an authpb.Role (name 1, keyPermission 2: {permType 1, key 2, range_end 3}). */
+export function encodeRole(role: StoredRole): Buffer {
+  const w = new ProtoWriter().bytes(1, Buffer.from(role.name, 'utf8'))
+  for (const p of role.perms) {
+    const perm = new ProtoWriter()
+      .int64(1, PERM_TYPES.indexOf(p.permType))
+      .bytes(2, Buffer.from(p.key, 'latin1'))
+      .bytes(3, Buffer.from(p.rangeEnd, 'latin1'))
+      .finish()
+    w.bytes(2, perm, true)
+  }
+  return w.finish()
+}
+
+export function decodeRole(buf: Buffer): StoredRole {
+  let name = ''
+  const perms: StoredPermission[] = []
+  for (const f of readFields(buf)) {
+    if (f.field === 1) name = asBytes(f).toString('utf8')
+    else if (f.field === 2) {
+      let permType: PermissionType = 'READ'
+      let key = ''
+      let rangeEnd = ''
+      for (const p of readFields(asBytes(f))) {
+        if (p.field === 1) {
+          const t = PERM_TYPES[Number(asInt64(p))]
+          if (t === undefined) throw new ProtoError(`permission type ${asInt64(p)}`)
+          permType = t
+        } else if (p.field === 2) key = asBytes(p).toString('latin1')
+        else if (p.field === 3) rangeEnd = asBytes(p).toString('latin1')
+      }
+      perms.push({ permType, key, rangeEnd })
+    }
+  }
+  if (name === '') throw new ProtoError('a role without a name')
+  return { name, perms }
+}
