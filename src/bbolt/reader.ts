@@ -32,6 +32,8 @@ export class BoltReader {
   readonly meta: Meta
   readonly pageSize: number
   readonly #visited = new Set<number>()
+  /** walked holds the root pages of the bucket trees already walked whole. */
+  readonly walked = new Set<number>()
 
   /** open checks the metas of `buf` (the file's bytes, nothing after them) and picks the newest valid one. */
   constructor(buf: Buffer) {
@@ -107,8 +109,6 @@ export class BoltBucketReader {
   readonly #root: number
   readonly #inline: Buffer | undefined
   readonly #name: string
-  /** #walked: a whole walk has checked every page once; later walks of the same tree skip the reuse check. */
-  #walked = false
 
   /** @internal a bucket rooted at page `root`, or inline in `inline` (a bucket value) when root is 0. */
   constructor(db: BoltReader, root: number, inline: Buffer | undefined, name: string) {
@@ -166,13 +166,15 @@ export class BoltBucketReader {
       yield* this.#leaf(page, BUCKET_HEADER_SIZE, header.count, page.length)
       return
     }
-    yield* this.#walk(this.#root, this.#name)
-    this.#walked = true
+    // A tree walked whole once had every page checked for reuse; later walks of it skip that check.
+    const again = this.#db.walked.has(this.#root)
+    yield* this.#walk(this.#root, this.#name, again)
+    this.#db.walked.add(this.#root)
   }
 
-  *#walk(pgid: number, from: string): Generator<LeafEntry> {
+  *#walk(pgid: number, from: string, again: boolean): Generator<LeafEntry> {
     const db = this.#db
-    const { offset, count, end } = db.page(pgid, PageFlag.branch | PageFlag.leaf, from, !this.#walked)
+    const { offset, count, end } = db.page(pgid, PageFlag.branch | PageFlag.leaf, from, !again)
     const flags = readPageHeader(db.buf, offset).flags
     if ((flags & PageFlag.leaf) !== 0) {
       yield* this.#leaf(db.buf, offset, count, end)
@@ -185,7 +187,7 @@ export class BoltBucketReader {
       throw new BoltFormatError(`branch page ${pgid} of ${this.#name}: ${(err as Error).message}`)
     }
     if (children.length === 0) throw new BoltFormatError(`branch page ${pgid} of ${this.#name} has no children`)
-    for (const child of children) yield* this.#walk(child.pgid, `branch page ${pgid} of ${this.#name}`)
+    for (const child of children) yield* this.#walk(child.pgid, `branch page ${pgid} of ${this.#name}`, again)
   }
 
   #leaf(buf: Buffer, offset: number, count: number, end: number): LeafEntry[] {

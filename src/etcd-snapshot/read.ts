@@ -35,7 +35,7 @@ export function splitHash(bytes: Buffer): { db: Buffer; hash: Buffer | undefined
   const rest = bytes.length % pageSize
   if (rest === 0) return { db: bytes, hash: undefined }
   if (rest !== SHA256_SIZE) {
-    throw invalid(`${bytes.length} bytes is neither whole ${pageSize}-byte pages nor pages and a SHA-256 (truncated?)`)
+    throw invalid(`${bytes.length} bytes is not a whole number of the ${pageSize}-byte pages its meta states, with or without a SHA-256 (truncated, or a wrong page size)`)
   }
   const db = bytes.subarray(0, bytes.length - SHA256_SIZE)
   const hash = bytes.subarray(bytes.length - SHA256_SIZE)
