@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
 import type { StoredAuth } from '../auth/auth-store.ts'
 import type { MemberInfo, SnapshotContents } from '../etcd-snapshot/contents.ts'
-import { invalid, isBolt, readEtcdSnapshot } from '../etcd-snapshot/read.ts'
+import { invalid, isBolt, readEtcdSnapshot, type ReadOptions } from '../etcd-snapshot/read.ts'
 import { writeEtcdSnapshot } from '../etcd-snapshot/write.ts'
 import type { Lessor } from '../lease/lessor.ts'
 import { FORMAT, type BackendOp, type StoredLease, type StoredMeta } from '../mvcc/backend/backend.ts'
@@ -114,9 +114,9 @@ export async function* walkRecords(
  * readSnapshot reads a snapshot of any accepted format (see above) into its contents, checking it whole first.
  * @throws EtcdError ETCD_SNAPSHOT_INVALID naming the problem.
  */
-export async function readSnapshot(source: SnapshotSource): Promise<SnapshotContents> {
+export async function readSnapshot(source: SnapshotSource, options: ReadOptions = {}): Promise<SnapshotContents> {
   const bytes = await readAll(source)
-  if (isBolt(bytes)) return readEtcdSnapshot(bytes)
+  if (isBolt(bytes)) return readEtcdSnapshot(bytes, options)
   if (bytes[0] === 0x7b) return readLegacy(bytes)
   throw invalid('not an etcdlite snapshot nor an etcd snapshot (no bbolt magic number)')
 }
@@ -126,8 +126,8 @@ export async function readSnapshot(source: SnapshotSource): Promise<SnapshotCont
  * directory afterwards as usual. The snapshot is read and checked whole before anything is written; a snapshot that
  * is refused, or a write that fails, leaves the directory as it was (absent, or empty).
  */
-export async function restoreSnapshot(source: SnapshotSource, dir: string): Promise<void> {
-  const contents = await readSnapshot(source)
+export async function restoreSnapshot(source: SnapshotSource, dir: string, options: ReadOptions = {}): Promise<SnapshotContents> {
+  const contents = await readSnapshot(source, options)
   const existed = existsSync(dir)
   try {
     await writeContents(contents, dir)
@@ -136,6 +136,7 @@ export async function restoreSnapshot(source: SnapshotSource, dir: string): Prom
     else rmSync(dir, { recursive: true, force: true })
     throw err
   }
+  return contents
 }
 
 async function writeContents(contents: SnapshotContents, dir: string): Promise<void> {
@@ -211,7 +212,7 @@ function parseLegacyHeader(line: Buffer): { rev: number; compactRev: number } | 
   return { rev: h.rev, compactRev: h.compactRev }
 }
 
-async function readAll(source: SnapshotSource): Promise<Buffer> {
+export async function readAll(source: SnapshotSource): Promise<Buffer> {
   if (typeof source === 'string') source = createReadStream(source)
   if (source instanceof Uint8Array) return Buffer.from(source.buffer, source.byteOffset, source.byteLength)
   const chunks: Buffer[] = []

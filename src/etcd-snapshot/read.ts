@@ -12,6 +12,11 @@ import { AuthKeys, Buckets, MetaKeys, parseRevisionKey } from './layout.ts'
 import { decodeKeyValue, decodeLease, decodeRole, decodeUser } from './messages.ts'
 import { ProtoError } from './proto.ts'
 
+/** ReadOptions: verifyHash false skips checking the trailing SHA-256 (etcdctl's --skip-hash-check). @default true */
+export interface ReadOptions {
+  readonly verifyHash?: boolean
+}
+
 /** SHA256_SIZE: etcd appends the SHA-256 of the db to the snapshot it streams. */
 const SHA256_SIZE = 32
 
@@ -27,9 +32,10 @@ export function isBolt(bytes: Buffer): boolean {
 
 /**
  * splitHash separates a snapshot into its bbolt file and etcd's trailing SHA-256, checking the hash when there is
- * one: a file of whole pages has none; whole pages plus 32 bytes has one; any other size is truncated.
+ * one (unless `verifyHash` is false): a file of whole pages has none; whole pages plus 32 bytes has one; any other
+ * size is truncated.
  */
-export function splitHash(bytes: Buffer): { db: Buffer; hash: Buffer | undefined } {
+export function splitHash(bytes: Buffer, verifyHash = true): { db: Buffer; hash: Buffer | undefined } {
   const meta = readMeta(bytes, 0)
   const pageSize = 'problem' in meta || !isPageSize(meta.pageSize) ? DEFAULT_PAGE_SIZE : meta.pageSize
   const rest = bytes.length % pageSize
@@ -39,7 +45,7 @@ export function splitHash(bytes: Buffer): { db: Buffer; hash: Buffer | undefined
   }
   const db = bytes.subarray(0, bytes.length - SHA256_SIZE)
   const hash = bytes.subarray(bytes.length - SHA256_SIZE)
-  if (!createHash('sha256').update(db).digest().equals(hash)) throw invalid('the SHA-256 at its end does not match its contents (corrupt)')
+  if (verifyHash && !createHash('sha256').update(db).digest().equals(hash)) throw invalid('the SHA-256 at its end does not match its contents (corrupt)')
   return { db, hash }
 }
 
@@ -49,8 +55,8 @@ export function splitHash(bytes: Buffer): { db: Buffer; hash: Buffer | undefined
  * EtcdError naming the problem, a file that is not a sound bbolt database, a missing bucket, or a record that is not
  * an mvccpb.KeyValue matching its revision key.
  */
-export function readEtcdSnapshot(bytes: Buffer): SnapshotContents {
-  const { db } = splitHash(bytes)
+export function readEtcdSnapshot(bytes: Buffer, options: ReadOptions = {}): SnapshotContents {
+  const { db } = splitHash(bytes, options.verifyHash ?? true)
   try {
     const reader = new BoltReader(db)
     const buckets = new Map<string, BoltBucketReader>()
