@@ -157,4 +157,38 @@ describe.skipIf(binary === undefined)('real etcd snapshots into etcdlite', () =>
     }
     expect(await events(copy)).toEqual(await events(real))
   }, 60_000)
+
+  test('passwords: a real etcd user cannot sign in to etcdlite, and keeps its password through etcd -> etcdlite -> etcd', async () => {
+    const etcd = await startEtcd(binary)
+    cleanup.push(() => etcd.stop())
+    const real = await connect({ endpoints: [etcd.endpoint] })
+    cleanup.push(() => real.close())
+    await real.auth.userAdd('root', 'root-password')
+    await real.auth.userGrantRole('root', 'root')
+    await real.auth.userAdd('bob', 'bobs-password')
+    const dir = tempDir()
+    const file = join(dir, 'real.db')
+    await etcdctl(['--endpoints', etcd.endpoint, 'snapshot', 'save', file])
+
+    // etcd's bcrypt hash cannot be checked by etcdlite: the sign-in fails, it lets no one in.
+    const locked = await open({ dir: join(dir, 'locked'), restoreFrom: file })
+    cleanup.push(() => locked.close())
+    await locked.auth.authEnable()
+    await expect(locked.services.auth.authenticate({ name: 'bob', password: 'bobs-password' })).rejects.toMatchObject({ code: 'ETCD_AUTH_FAILED' })
+    await expect(locked.services.auth.authenticate({ name: 'root', password: '' })).rejects.toMatchObject({ code: 'ETCD_AUTH_FAILED' })
+
+    // Back into a real etcd, the hashes are the ones etcd wrote: the passwords work there again.
+    const copy = await open({ dir: join(dir, 'copy'), restoreFrom: file })
+    cleanup.push(() => copy.close())
+    const chunks: Buffer[] = []
+    for await (const c of copy.snapshot()) chunks.push(Buffer.from(c))
+    const back = join(dir, 'back.db')
+    writeFileSync(back, Buffer.concat(chunks))
+    const again = await restoreIntoEtcd(back, dir)
+    const client = await connect({ endpoints: [again.endpoint] })
+    cleanup.push(() => client.close())
+    await client.auth.authEnable()
+    expect((await client.auth.authenticate('bob', 'bobs-password')).token).not.toBe('')
+    await expect(client.auth.authenticate('bob', 'wrong')).rejects.toMatchObject({ code: 'ETCD_AUTH_FAILED' })
+  }, 60_000)
 })
