@@ -37,6 +37,8 @@ const KIND_STATE = 0x73
 const KIND_END = 0xff
 /** KEYS_PER_CHUNK bounds the work between two yields to the event loop. */
 const KEYS_PER_CHUNK = 5000
+/** RECORDS_PER_CHUNK: records per checkpoint entry a restore writes. */
+const RECORDS_PER_CHUNK = 8192
 /** OPS_PER_BATCH bounds a restore's backend batches. */
 const OPS_PER_BATCH = 10_000
 /** AUTH_STATE names the auth state's blob in the backend (and in etcdlite's earlier snapshots). */
@@ -75,7 +77,8 @@ async function* streamSnapshot(
     else for (const r of step.records) records.push(r)
   }
   records.sort((a, b) => a.modRevision - b.modRevision || a.sub - b.sub)
-  yield* await writeEtcdSnapshot({ rev, compactRev, records, leases, auth: extras.auth }, extras.member)
+  // The walk held compaction, so the records are exactly what the store keeps after it: the compaction is finished.
+  yield* await writeEtcdSnapshot({ rev, compactRev, finishedCompactRev: compactRev, records, leases, auth: extras.auth }, extras.member)
 }
 
 /**
@@ -139,30 +142,34 @@ export async function restoreSnapshot(source: SnapshotSource, dir: string, optio
   return contents
 }
 
+/**
+ * writeContents writes a restored store as a checkpoint (a few large entries, read back fast on open) with a meta
+ * naming it, then the leases and the auth state. A compaction the source had not finished is left for the open to
+ * finish: the meta and the checkpoint say which compaction the records reflect.
+ */
 async function writeContents(contents: SnapshotContents, dir: string): Promise<void> {
   mkdirSync(dir, { recursive: true })
   const backend = await LevelBackend.open(dir)
   try {
+    const id = 1
+    const records = contents.records
+    const chunks = (async function* (): AsyncGenerator<KeyRecord[]> {
+      for (let i = 0; i < records.length; i += RECORDS_PER_CHUNK) yield records.slice(i, i + RECORDS_PER_CHUNK)
+    })()
+    const n = await backend.writeCheckpoint(id, chunks)
     let batch: BackendOp[] = []
-    const flush = async () => {
+    for (const lease of contents.leases) {
+      batch.push({ kind: 'lease', lease })
       if (batch.length >= OPS_PER_BATCH) {
         await backend.write(batch, false)
         batch = []
       }
     }
-    for (const record of contents.records) {
-      batch.push({ kind: 'record', record })
-      await flush()
-    }
-    for (const lease of contents.leases) {
-      batch.push({ kind: 'lease', lease })
-      await flush()
-    }
     if (contents.auth !== undefined) {
       batch.push({ kind: 'state', name: AUTH_STATE, value: Buffer.from(JSON.stringify(contents.auth), 'utf8') })
     }
-    // The compaction is recorded as unfinished, so opening the store trims anything older than it.
-    const meta: StoredMeta = { format: FORMAT, rev: contents.rev, compactRev: contents.compactRev, finishedCompactRev: -1 }
+    const checkpoint = { id, rev: contents.rev, chunks: n, compactRev: contents.finishedCompactRev }
+    const meta: StoredMeta = { format: FORMAT, rev: contents.rev, compactRev: contents.compactRev, finishedCompactRev: contents.finishedCompactRev, checkpoint }
     batch.push({ kind: 'meta', meta })
     await backend.write(batch, true)
   } finally {
@@ -197,7 +204,8 @@ function readLegacy(bytes: Buffer): SnapshotContents {
     else throw invalid('the etcdlite snapshot is corrupt (unknown frame)')
   }
   records.sort((a, b) => a.modRevision - b.modRevision || a.sub - b.sub)
-  return { rev: header.rev, compactRev: header.compactRev, records, leases, auth }
+  // Written from a walk that held compaction: the records are already compacted.
+  return { rev: header.rev, compactRev: header.compactRev, finishedCompactRev: header.compactRev, records, leases, auth }
 }
 
 function parseLegacyHeader(line: Buffer): { rev: number; compactRev: number } | undefined {

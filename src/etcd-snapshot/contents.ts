@@ -11,6 +11,11 @@ export interface SnapshotContents {
   readonly rev: number
   /** compactRev is the last compaction asked for, -1 when none was. */
   readonly compactRev: number
+  /**
+   * finishedCompactRev is the last compaction whose removals the records already reflect (-1 when none did); below
+   * compactRev, the records still hold history that compaction will remove when the store opens.
+   */
+  readonly finishedCompactRev: number
   /** records are the retained records ({modRevision, sub} ascending), tombstones included. */
   readonly records: readonly KeyRecord[]
   readonly leases: readonly StoredLease[]

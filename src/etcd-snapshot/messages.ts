@@ -17,20 +17,119 @@ export interface KeyValueMessage {
   readonly lease: bigint
 }
 
-/** encodeKeyValue encodes an mvccpb.KeyValue (key 1, create_revision 2, mod_revision 3, version 4, value 5, lease 6). */
-export function encodeKeyValue(kv: KeyValueMessage): Buffer {
-  return new ProtoWriter()
-    .bytes(1, kv.key)
-    .int64(2, kv.createRevision)
-    .int64(3, kv.modRevision)
-    .int64(4, kv.version)
-    .bytes(5, kv.value)
-    .int64(6, kv.lease)
-    .finish()
+/**
+ * encodeKeyValue encodes an mvccpb.KeyValue (key 1, create_revision 2, mod_revision 3, version 4, value 5, lease 6)
+ * straight into a buffer of its exact size: this runs once per record of a snapshot. `key` and `value` are latin1
+ * byte strings (the engine's form).
+ */
+export function encodeKeyValue(kv: { key: string; createRevision: number; modRevision: number; version: number; value: string; lease: bigint }): Buffer {
+  const { key, value } = kv
+  const lease = kv.lease === 0n ? undefined : new ProtoWriter().int64(6, kv.lease).finish()
+  const size =
+    (key.length > 0 ? 1 + varintSize(key.length) + key.length : 0) +
+    (kv.createRevision > 0 ? 1 + varintSize(kv.createRevision) : 0) +
+    (kv.modRevision > 0 ? 1 + varintSize(kv.modRevision) : 0) +
+    (kv.version > 0 ? 1 + varintSize(kv.version) : 0) +
+    (value.length > 0 ? 1 + varintSize(value.length) + value.length : 0) +
+    (lease?.length ?? 0)
+  const buf = Buffer.allocUnsafe(size)
+  let at = 0
+  if (key.length > 0) {
+    buf[at++] = 0x0a
+    at = writeVarint(buf, at, key.length)
+    at += buf.write(key, at, 'latin1')
+  }
+  if (kv.createRevision > 0) {
+    buf[at++] = 0x10
+    at = writeVarint(buf, at, kv.createRevision)
+  }
+  if (kv.modRevision > 0) {
+    buf[at++] = 0x18
+    at = writeVarint(buf, at, kv.modRevision)
+  }
+  if (kv.version > 0) {
+    buf[at++] = 0x20
+    at = writeVarint(buf, at, kv.version)
+  }
+  if (value.length > 0) {
+    buf[at++] = 0x2a
+    at = writeVarint(buf, at, value.length)
+    at += buf.write(value, at, 'latin1')
+  }
+  if (lease !== undefined) lease.copy(buf, at)
+  return buf
 }
 
-/** decodeKeyValue decodes an mvccpb.KeyValue; revisions beyond 2^53 are refused (no store gets there). */
+function writeVarint(buf: Buffer, at: number, n: number): number {
+  while (n >= 0x80) {
+    buf[at++] = (n % 0x80) | 0x80
+    n = Math.floor(n / 0x80)
+  }
+  buf[at++] = n
+  return at
+}
+
+function varintSize(n: number): number {
+  let size = 1
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80)
+    size++
+  }
+  return size
+}
+
+/**
+ * decodeKeyValue decodes an mvccpb.KeyValue; revisions beyond 2^53 are refused (no store gets there). The common
+ * shape (fields 1-6, small varints) is read in one pass; anything else goes through the general decoder.
+ */
 export function decodeKeyValue(buf: Buffer): KeyValueMessage {
+  let key: Buffer = EMPTY
+  let value: Buffer = EMPTY
+  let createRevision = 0
+  let modRevision = 0
+  let version = 0
+  let lease = 0n
+  let at = 0
+  const n = buf.length
+  while (at < n) {
+    const tag = buf[at++]!
+    const v = readSmallVarint(buf, at)
+    if (v < 0) return decodeKeyValueSlow(buf)
+    at = varintEnd
+    if (tag === 0x0a || tag === 0x2a) {
+      if (at + v > n) return decodeKeyValueSlow(buf)
+      if (tag === 0x0a) key = buf.subarray(at, at + v)
+      else value = buf.subarray(at, at + v)
+      at += v
+    } else if (tag === 0x10) createRevision = v
+    else if (tag === 0x18) modRevision = v
+    else if (tag === 0x20) version = v
+    else if (tag === 0x30) lease = BigInt(v)
+    else return decodeKeyValueSlow(buf)
+  }
+  return { key, createRevision, modRevision, version, value, lease }
+}
+
+/** varintEnd is where the last readSmallVarint stopped (a module variable: no object per call on the hot path). */
+let varintEnd = 0
+
+/** readSmallVarint reads a varint of up to 7 bytes (below 2^49) at `at` as a number; -1 for anything longer. */
+function readSmallVarint(buf: Buffer, at: number): number {
+  let v = 0
+  let scale = 1
+  for (let i = 0; i < 7 && at < buf.length; i++) {
+    const b = buf[at++]!
+    v += (b & 0x7f) * scale
+    if (b < 0x80) {
+      varintEnd = at
+      return v
+    }
+    scale *= 0x80
+  }
+  return -1
+}
+
+function decodeKeyValueSlow(buf: Buffer): KeyValueMessage {
   let key: Buffer = EMPTY
   let value: Buffer = EMPTY
   let createRevision = 0

@@ -69,10 +69,10 @@ export function readEtcdSnapshot(bytes: Buffer, options: ReadOptions = {}): Snap
       return b
     }
     const { records, lastRev } = readRecords(need(Buckets.key))
-    const compactRev = readCompaction(need(Buckets.meta))
+    const { compactRev, finishedCompactRev } = readCompaction(need(Buckets.meta))
     const leases = readLeases(need(Buckets.lease))
     const auth = readAuth(need(Buckets.auth), need(Buckets.authUsers), need(Buckets.authRoles))
-    return { rev: Math.max(lastRev, compactRev, 1), compactRev, records, leases, auth }
+    return { rev: Math.max(lastRev, compactRev, 1), compactRev, finishedCompactRev, records, leases, auth }
   } catch (err) {
     if (err instanceof BoltFormatError) throw invalid(err.message)
     throw err
@@ -107,17 +107,22 @@ function readRecords(bucket: BoltBucketReader): { records: KeyRecord[]; lastRev:
   return { records, lastRev }
 }
 
-/** readCompaction is the last compaction asked for: the newer of scheduledCompactRev and finishedCompactRev. */
-function readCompaction(bucket: BoltBucketReader): number {
+/**
+ * readCompaction reads the compaction from `meta`: the last one asked for (the newer of scheduledCompactRev and
+ * finishedCompactRev) and the last one etcd finished removing history for.
+ */
+function readCompaction(bucket: BoltBucketReader): { compactRev: number; finishedCompactRev: number } {
   let compactRev = -1
+  let finishedCompactRev = -1
   for (const e of bucket.entries()) {
     const name = e.key.toString('latin1')
     if (name !== MetaKeys.scheduledCompactRev && name !== MetaKeys.finishedCompactRev) continue
     const rev = parseRevisionKey(e.value)
     if (rev === undefined || rev.tombstone) throw invalid(`meta's ${name} is not a revision`)
     compactRev = Math.max(compactRev, rev.main)
+    if (name === MetaKeys.finishedCompactRev) finishedCompactRev = rev.main
   }
-  return compactRev
+  return { compactRev, finishedCompactRev }
 }
 
 function readLeases(bucket: BoltBucketReader): StoredLease[] {

@@ -19,11 +19,8 @@ export async function writeEtcdSnapshot(contents: SnapshotContents, member: Memb
   const keys: BoltItem[] = new Array<BoltItem>(contents.records.length)
   for (let i = 0; i < contents.records.length; i++) {
     const r = contents.records[i]!
-    const key = Buffer.from(r.key, 'latin1')
     const tombstone = isTombstone(r)
-    const value = tombstone
-      ? encodeKeyValue({ key, createRevision: 0, modRevision: 0, version: 0, value: EMPTY, lease: 0n })
-      : encodeKeyValue({ key, createRevision: r.createRevision, modRevision: r.modRevision, version: r.version, value: Buffer.from(r.value, 'latin1'), lease: r.lease })
+    const value = tombstone ? encodeKeyValue({ key: r.key, createRevision: 0, modRevision: 0, version: 0, value: '', lease: 0n }) : encodeKeyValue(r)
     keys[i] = { key: revisionKey(r.modRevision, r.sub, tombstone), value }
   }
 
@@ -65,4 +62,3 @@ export async function writeEtcdSnapshot(contents: SnapshotContents, member: Memb
   return chunks
 }
 
-const EMPTY = Buffer.alloc(0)

@@ -59,7 +59,7 @@ async function etcdFile(buckets: Record<string, [Buffer, Buffer][]>): Promise<Bu
     .map((name) => ({ key: Buffer.from(name), bucket: buckets[name]!.map(([key, value]) => ({ key, value })) }))
   return withHash(Buffer.concat(await writeBolt(items)))
 }
-const kv = (key: string, rev: number) => encodeKeyValue({ key: Buffer.from(key), createRevision: rev, modRevision: rev, version: 1, value: Buffer.from('v'), lease: 0n })
+const kv = (key: string, rev: number) => encodeKeyValue({ key, createRevision: rev, modRevision: rev, version: 1, value: 'v', lease: 0n })
 const allBuckets = (key: [Buffer, Buffer][]): Record<string, [Buffer, Buffer][]> => ({ key, meta: [], lease: [], auth: [], authUsers: [], authRoles: [] })
 
 const cases: [string, () => Buffer | Promise<Buffer>, RegExp][] = [
