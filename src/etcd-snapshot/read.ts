@@ -55,7 +55,7 @@ export function splitHash(bytes: Buffer, verifyHash = true): { db: Buffer; hash:
  * EtcdError naming the problem, a file that is not a sound bbolt database, a missing bucket, or a record that is not
  * an mvccpb.KeyValue matching its revision key.
  */
-export function readEtcdSnapshot(bytes: Buffer, options: ReadOptions = {}): SnapshotContents {
+export async function readEtcdSnapshot(bytes: Buffer, options: ReadOptions = {}): Promise<SnapshotContents> {
   const { db } = splitHash(bytes, options.verifyHash ?? true)
   try {
     const reader = new BoltReader(db)
@@ -68,7 +68,7 @@ export function readEtcdSnapshot(bytes: Buffer, options: ReadOptions = {}): Snap
       if (b === undefined) throw invalid(`it has no "${name}" bucket (not an etcd snapshot?)`)
       return b
     }
-    const { records, lastRev } = readRecords(need(Buckets.key))
+    const { records, lastRev } = await readRecords(need(Buckets.key))
     const { compactRev, finishedCompactRev } = readCompaction(need(Buckets.meta))
     const leases = readLeases(need(Buckets.lease))
     const auth = readAuth(need(Buckets.auth), need(Buckets.authUsers), need(Buckets.authRoles))
@@ -79,7 +79,10 @@ export function readEtcdSnapshot(bytes: Buffer, options: ReadOptions = {}): Snap
   }
 }
 
-function readRecords(bucket: BoltBucketReader): { records: KeyRecord[]; lastRev: number } {
+/** YIELD_EVERY: records read between two turns of the event loop. */
+const YIELD_EVERY = 20_000
+
+async function readRecords(bucket: BoltBucketReader): Promise<{ records: KeyRecord[]; lastRev: number }> {
   const records: KeyRecord[] = []
   let lastRev = 0
   for (const e of bucket.entries()) {
@@ -103,6 +106,7 @@ function readRecords(bucket: BoltBucketReader): { records: KeyRecord[]; lastRev:
       records.push(makeRecord(key, kv.value.toString('latin1'), kv.createRevision, rev.main, rev.sub, kv.version, kv.lease))
     }
     lastRev = rev.main
+    if (records.length % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve))
   }
   return { records, lastRev }
 }

@@ -12,6 +12,9 @@ import { encodeKeyValue, encodeLease, encodeRole, encodeUser } from './messages.
  * chunks followed by the SHA-256 of the file, as etcd's Maintenance.Snapshot streams it: `etcdctl snapshot save`
  * stores exactly these bytes, and `etcdctl snapshot restore` checks the hash.
  */
+/** YIELD_EVERY: records encoded between two turns of the event loop. */
+const YIELD_EVERY = 20_000
+
 export async function writeEtcdSnapshot(contents: SnapshotContents, member: MemberInfo): Promise<Buffer[]> {
   const item = (key: string, value: Uint8Array): BoltItem => ({ key: Buffer.from(key, 'utf8'), value })
   const bucket = (name: string, items: BoltBucket): BoltItem => ({ key: Buffer.from(name, 'utf8'), bucket: items })
@@ -22,6 +25,7 @@ export async function writeEtcdSnapshot(contents: SnapshotContents, member: Memb
     const tombstone = isTombstone(r)
     const value = tombstone ? encodeKeyValue({ key: r.key, createRevision: 0, modRevision: 0, version: 0, value: '', lease: 0n }) : encodeKeyValue(r)
     keys[i] = { key: revisionKey(r.modRevision, r.sub, tombstone), value }
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve))
   }
 
   const meta: BoltItem[] = [item(MetaKeys.consistentIndex, uint64Bytes(contents.rev))]
