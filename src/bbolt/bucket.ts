@@ -42,7 +42,12 @@ export function inlineSize(entries: readonly LeafEntry[]): number {
 
 /** inlineable tells whether bbolt would store a bucket with these entries (none a bucket) inline. */
 export function inlineable(entries: readonly LeafEntry[], pageSize: number): boolean {
-  return entries.every((e) => e.flags === 0) && BUCKET_HEADER_SIZE + inlineSize(entries) <= pageSize / 4
+  let size = BUCKET_HEADER_SIZE + PAGE_HEADER_SIZE
+  for (const e of entries) {
+    size += leafEntrySize(e)
+    if (e.flags !== 0 || size > pageSize / 4) return false
+  }
+  return true
 }
 
 /** inlineBucketValue is the value of an inline bucket: a header with root 0, then its leaf page. */

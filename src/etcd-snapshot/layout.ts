@@ -48,9 +48,12 @@ const SEPARATOR = 0x5f // '_'
 /** revisionKey encodes {main, sub} as etcd's key bucket does, with the tombstone mark when `tombstone`. */
 export function revisionKey(main: number, sub: number, tombstone = false): Buffer {
   const k = Buffer.allocUnsafe(tombstone ? REV_KEY_SIZE + 1 : REV_KEY_SIZE)
-  k.writeBigUInt64BE(BigInt(main), 0)
+  // Revisions are safe integers: two 32-bit halves each, without a BigInt per key.
+  k.writeUInt32BE(Math.floor(main / 0x1_0000_0000), 0)
+  k.writeUInt32BE(main >>> 0, 4)
   k[8] = SEPARATOR
-  k.writeBigUInt64BE(BigInt(sub), 9)
+  k.writeUInt32BE(Math.floor(sub / 0x1_0000_0000), 9)
+  k.writeUInt32BE(sub >>> 0, 13)
   if (tombstone) k[REV_KEY_SIZE] = TOMBSTONE_MARK
   return k
 }
@@ -59,10 +62,10 @@ export function revisionKey(main: number, sub: number, tombstone = false): Buffe
 export function parseRevisionKey(k: Buffer): { main: number; sub: number; tombstone: boolean } | undefined {
   if (k.length !== REV_KEY_SIZE && !(k.length === REV_KEY_SIZE + 1 && k[REV_KEY_SIZE] === TOMBSTONE_MARK)) return undefined
   if (k[8] !== SEPARATOR) return undefined
-  const main = k.readBigUInt64BE(0)
-  const sub = k.readBigUInt64BE(9)
-  if (main > BigInt(Number.MAX_SAFE_INTEGER) || sub > BigInt(Number.MAX_SAFE_INTEGER)) return undefined
-  return { main: Number(main), sub: Number(sub), tombstone: k.length > REV_KEY_SIZE }
+  const main = k.readUInt32BE(0) * 0x1_0000_0000 + k.readUInt32BE(4)
+  const sub = k.readUInt32BE(9) * 0x1_0000_0000 + k.readUInt32BE(13)
+  if (!Number.isSafeInteger(main) || !Number.isSafeInteger(sub)) return undefined
+  return { main, sub, tombstone: k.length > REV_KEY_SIZE }
 }
 
 export function uint64Bytes(n: number | bigint): Buffer {
