@@ -12,7 +12,7 @@ import { LevelBackend } from '../mvcc/backend/level-backend.ts'
 import type { Durability } from '../mvcc/group-commit.ts'
 import type { Backend } from '../mvcc/backend/backend.ts'
 import { attachStorage, restoreStore, type Storage } from './storage.ts'
-import { restoreSnapshot, snapshotStream, type SnapshotSource } from './snapshot.ts'
+import { loadSnapshot, readSnapshot, restoreSnapshot, snapshotStream, type SnapshotSource } from './snapshot.ts'
 import { existsSync, readdirSync } from 'node:fs'
 import { MaintenanceService } from '../maintenance/maintenance-service.ts'
 import type { Member } from '../messages/maintenance.ts'
@@ -54,7 +54,7 @@ export interface OpenOptions {
    * restoreFrom builds a new store in `dir` from a snapshot before opening it: `engine.snapshot()`'s bytes, a real
    * etcd 3.4 snapshot (`etcdctl snapshot save`'s file, with or without its SHA-256) or an earlier etcdlite snapshot,
    * as a stream, a buffer or a file path. `dir` must be empty or absent; a snapshot that is refused
-   * (ETCD_SNAPSHOT_INVALID) leaves it as it was.
+   * (ETCD_SNAPSHOT_INVALID) leaves it as it was. Without `dir`, the snapshot is loaded into an engine in memory.
    */
   restoreFrom?: SnapshotSource
   /**
@@ -259,8 +259,13 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
     durableRev: () => storage?.committer.durableRev ?? store.rev,
   })
 
-  if (options.restoreFrom !== undefined) {
-    if (options.dir === undefined) throw new TypeError('restoreFrom needs a dir to restore into')
+  if (options.restoreFrom !== undefined && options.dir === undefined) {
+    if (options.backend !== undefined) throw new TypeError('restoreFrom restores into a dir or into memory, not into a backend of your own')
+    // In memory: the snapshot is loaded straight into the store (nothing is kept after close).
+    const contents = await readSnapshot(options.restoreFrom)
+    await loadSnapshot(contents, store, lessor)
+    if (contents.auth !== undefined) authStore.restore(contents.auth)
+  } else if (options.restoreFrom !== undefined && options.dir !== undefined) {
     if (existsSync(options.dir) && readdirSync(options.dir).length > 0) {
       throw new EtcdError('ETCD_DATA_DIR_INVALID', `etcdlite: cannot restore into ${options.dir}: it is not empty`)
     }

@@ -48,6 +48,34 @@ test('a snapshot of a live store round-trips history, leases and compaction stat
   await etcd.close()
 })
 
+test('a snapshot opens in memory too: open({ restoreFrom }) without a dir', async () => {
+  const etcd = await open()
+  for (let i = 0; i < 30; i++) await etcd.put(`k${i % 4}`, `v${i}`)
+  const { id } = await etcd.grant(60)
+  await etcd.put('leased', 'x', { lease: id })
+  await etcd.compact(10)
+  const bytes = await bytesOf(etcd.snapshot())
+  const copy = await open({ restoreFrom: bytes })
+  expect(copy.revision).toBe(etcd.revision)
+  for (const rev of [10, 20, etcd.revision]) {
+    expect((await copy.get('k', { prefix: true, revision: rev })).kvs).toEqual((await etcd.get('k', { prefix: true, revision: rev })).kvs)
+  }
+  await expect(copy.get('k1', { revision: 9 })).rejects.toMatchObject({ code: 'ETCD_COMPACTED' })
+  expect((await copy.timeToLive(id, { keys: true })).keys.map(String)).toEqual(['leased'])
+  // It takes writes on top of the restored revision, and watchers see them.
+  const w = copy.watch('k0', { startRevision: 20 })
+  await copy.put('k0', 'new')
+  const seen: number[] = []
+  for await (const r of w) {
+    for (const e of r.events) seen.push(e.kv.modRevision)
+    if (seen.includes(etcd.revision + 1)) break
+  }
+  expect(seen[0]).toBeGreaterThanOrEqual(20)
+  expect(seen.at(-1)).toBe(etcd.revision + 1)
+  await copy.close()
+  await etcd.close()
+})
+
 test('a corrupt or truncated snapshot is refused', async () => {
   const etcd = await open()
   await etcd.put('a', '1')

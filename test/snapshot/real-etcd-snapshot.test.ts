@@ -115,11 +115,17 @@ describe.skipIf(binary === undefined)('real etcd snapshots into etcdlite', () =>
     const bytes = readFileSync(file)
     expect(snapshotStatus(bytes)).toEqual(JSON.parse(await etcdctl(['snapshot', 'status', file, '-w', 'json'])))
 
-    // With etcd's SHA-256 at the end, and without it (the bare db of a data directory).
+    // With etcd's SHA-256 at the end and without it (the bare db of a data directory), into a data directory and
+    // into memory.
     const bare = join(dir, 'bare.db')
     writeFileSync(bare, bytes.subarray(0, bytes.length - 32))
-    for (const [i, source] of [file, bare].entries()) {
-      const copy = await open({ dir: join(dir, `copy${i}`), restoreFrom: source })
+    const targets = [
+      { source: file, dir: join(dir, 'copy0') },
+      { source: bare, dir: join(dir, 'copy1') },
+      { source: file, dir: undefined },
+    ]
+    for (const target of targets) {
+      const copy = await open({ dir: target.dir, restoreFrom: target.source })
       cleanup.push(() => copy.close())
       expect(copy.revision).toBe(rev)
       await expectSameHistory(copy, real, Math.max(compactRev, 1), rev)
