@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer'
 import { PAGE_HEADER_SIZE, readPgid } from './page.ts'
-import { writeLeaf, leafEntrySize, type LeafEntry } from './node.ts'
+import { writeLeaf, leafEntrySize, type EntrySource } from './node.ts'
 
 /**
  * A bucket is a B+tree of its own, named by a key in its parent bucket (the file's root bucket holds the top-level
@@ -34,26 +34,26 @@ export function bucketValue(root: number, sequence = 0n): Buffer {
 }
 
 /** inlineSize is the size of the inline page of a bucket with these entries. */
-export function inlineSize(entries: readonly LeafEntry[]): number {
+export function inlineSize(source: EntrySource): number {
   let size = PAGE_HEADER_SIZE
-  for (const e of entries) size += leafEntrySize(e)
+  for (let i = 0; i < source.length; i++) size += leafEntrySize(source, i)
   return size
 }
 
 /** inlineable tells whether bbolt would store a bucket with these entries (none a bucket) inline. */
-export function inlineable(entries: readonly LeafEntry[], pageSize: number): boolean {
+export function inlineable(source: EntrySource, pageSize: number): boolean {
   let size = BUCKET_HEADER_SIZE + PAGE_HEADER_SIZE
-  for (const e of entries) {
-    size += leafEntrySize(e)
-    if (e.flags !== 0 || size > pageSize / 4) return false
+  for (let i = 0; i < source.length; i++) {
+    size += leafEntrySize(source, i)
+    if (source.flags(i) !== 0 || size > pageSize / 4) return false
   }
   return true
 }
 
 /** inlineBucketValue is the value of an inline bucket: a header with root 0, then its leaf page. */
-export function inlineBucketValue(entries: readonly LeafEntry[], sequence = 0n): Buffer {
-  const value = Buffer.alloc(BUCKET_HEADER_SIZE + inlineSize(entries))
+export function inlineBucketValue(source: EntrySource, sequence = 0n): Buffer {
+  const value = Buffer.alloc(BUCKET_HEADER_SIZE + inlineSize(source))
   value.writeBigUInt64LE(sequence, 8)
-  writeLeaf(value, BUCKET_HEADER_SIZE, 0, 0, entries)
+  writeLeaf(value, BUCKET_HEADER_SIZE, 0, 0, source)
   return value
 }

@@ -28,29 +28,63 @@ export interface BranchEntry {
   readonly pgid: number
 }
 
-/** leafSize is the bytes a leaf node with these entries takes, header included. */
-export function leafEntrySize(entry: LeafEntry): number {
-  return ELEMENT_SIZE + entry.key.length + entry.value.length
+/**
+ * EntrySource hands a writer the entries of one leaf level by index, so that keys and values are written straight
+ * into their pages: a snapshot's million records need no Buffer each. Entries must be in strictly ascending key
+ * order.
+ */
+export interface EntrySource {
+  readonly length: number
+  keySize(i: number): number
+  valueSize(i: number): number
+  /** flags of entry i: BUCKET_LEAF_FLAG for a nested bucket, else 0. */
+  flags(i: number): number
+  /** write writes entry i's key and then its value at `at`. */
+  write(i: number, buf: Buffer, at: number): void
+  /** key is entry i's key (asked for the first entry of each node only). */
+  key(i: number): Uint8Array
+}
+
+/** arraySource is the EntrySource of entries held as objects. */
+export function arraySource(entries: readonly LeafEntry[]): EntrySource {
+  return {
+    length: entries.length,
+    keySize: (i) => entries[i]!.key.length,
+    valueSize: (i) => entries[i]!.value.length,
+    flags: (i) => entries[i]!.flags,
+    write(i, buf, at) {
+      const e = entries[i]!
+      buf.set(e.key, at)
+      buf.set(e.value, at + e.key.length)
+    },
+    key: (i) => entries[i]!.key,
+  }
+}
+
+/** leafEntrySize is the bytes entry i of a leaf takes: its element, key and value. */
+export function leafEntrySize(source: EntrySource, i: number): number {
+  return ELEMENT_SIZE + source.keySize(i) + source.valueSize(i)
 }
 
 export function branchEntrySize(entry: BranchEntry): number {
   return ELEMENT_SIZE + entry.key.length
 }
 
-/** writeLeaf writes a leaf node (page header included) with page id `id` into `buf` at `offset`. */
-export function writeLeaf(buf: Buffer, offset: number, id: number, overflow: number, entries: readonly LeafEntry[]): void {
-  writePageHeader(buf, offset, { id, flags: PageFlag.leaf, count: entries.length, overflow })
-  let data = offset + PAGE_HEADER_SIZE + ELEMENT_SIZE * entries.length
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!
-    const at = offset + PAGE_HEADER_SIZE + ELEMENT_SIZE * i
-    buf.writeUInt32LE(e.flags, at)
+/** writeLeaf writes a leaf node (page header included) of entries [from, to) with page id `id` at `offset`. */
+export function writeLeaf(buf: Buffer, offset: number, id: number, overflow: number, source: EntrySource, from = 0, to = source.length): void {
+  const count = to - from
+  writePageHeader(buf, offset, { id, flags: PageFlag.leaf, count, overflow })
+  let data = offset + PAGE_HEADER_SIZE + ELEMENT_SIZE * count
+  for (let i = from; i < to; i++) {
+    const at = offset + PAGE_HEADER_SIZE + ELEMENT_SIZE * (i - from)
+    const ksize = source.keySize(i)
+    const vsize = source.valueSize(i)
+    buf.writeUInt32LE(source.flags(i), at)
     buf.writeUInt32LE(data - at, at + 4)
-    buf.writeUInt32LE(e.key.length, at + 8)
-    buf.writeUInt32LE(e.value.length, at + 12)
-    buf.set(e.key, data)
-    buf.set(e.value, data + e.key.length)
-    data += e.key.length + e.value.length
+    buf.writeUInt32LE(ksize, at + 8)
+    buf.writeUInt32LE(vsize, at + 12)
+    source.write(i, buf, data)
+    data += ksize + vsize
   }
 }
 
@@ -63,7 +97,8 @@ export function writeBranch(buf: Buffer, offset: number, id: number, overflow: n
     const at = offset + PAGE_HEADER_SIZE + ELEMENT_SIZE * i
     buf.writeUInt32LE(data - at, at)
     buf.writeUInt32LE(e.key.length, at + 4)
-    buf.writeBigUInt64LE(BigInt(e.pgid), at + 8)
+    buf.writeUInt32LE(e.pgid >>> 0, at + 8)
+    buf.writeUInt32LE(Math.floor(e.pgid / 0x1_0000_0000), at + 12)
     buf.set(e.key, data)
     data += e.key.length
   }

@@ -1,7 +1,17 @@
 import { Buffer } from 'node:buffer'
 import { freelistPage } from './freelist.ts'
 import { metaPage } from './meta.ts'
-import { BUCKET_LEAF_FLAG, branchEntrySize, leafEntrySize, writeBranch, writeLeaf, type BranchEntry, type LeafEntry } from './node.ts'
+import {
+  BUCKET_LEAF_FLAG,
+  arraySource,
+  branchEntrySize,
+  leafEntrySize,
+  writeBranch,
+  writeLeaf,
+  type BranchEntry,
+  type EntrySource,
+  type LeafEntry,
+} from './node.ts'
 import { bucketValue, inlineBucketValue, inlineable } from './bucket.ts'
 import { DEFAULT_PAGE_SIZE, PAGE_HEADER_SIZE, isPageSize, pagesFor } from './page.ts'
 
@@ -11,16 +21,20 @@ import { DEFAULT_PAGE_SIZE, PAGE_HEADER_SIZE, isPageSize, pagesFor } from './pag
  * a file written whole) and the two metas in front. The result is a list of chunks whose concatenation is the file.
  *
  * Leaves are packed full; bbolt splits them as usual when the file is later written to. Small buckets without nested
- * buckets are stored inline, as bbolt does. The work yields to the event loop every YIELD_EVERY pages.
+ * buckets are stored inline, as bbolt does. Pages are cut from large zeroed slabs, and the work yields to the event
+ * loop every YIELD_EVERY pages.
  */
 
-/** BoltItem is one entry of a bucket: a value, or a nested bucket. */
+/** BoltItem is one entry of a bucket: a value, a nested bucket, or a nested bucket whose entries come by index. */
 export type BoltItem =
-  | { readonly key: Uint8Array; readonly value: Uint8Array; readonly bucket?: undefined }
-  | { readonly key: Uint8Array; readonly bucket: BoltBucket; readonly value?: undefined }
+  | { readonly key: Uint8Array; readonly value: Uint8Array; readonly bucket?: undefined; readonly source?: undefined }
+  | { readonly key: Uint8Array; readonly bucket: BoltBucket; readonly value?: undefined; readonly source?: undefined }
+  | { readonly key: Uint8Array; readonly source: EntrySource; readonly value?: undefined; readonly bucket?: undefined }
 
 /** BoltBucket is a bucket's entries, in strictly ascending key order (unsigned bytes). */
 export type BoltBucket = readonly BoltItem[]
+
+export type { EntrySource } from './node.ts'
 
 export interface WriteOptions {
   /** pageSize of the file. @default 4096 */
@@ -33,28 +47,32 @@ export interface WriteOptions {
 const FIRST_DATA_PAGE = 3
 const FREELIST_PAGE = 2
 const YIELD_EVERY = 2000
+/** SLAB_BYTES: pages are cut from zeroed slabs of this size (a node larger than a slab gets its own). */
+const SLAB_BYTES = 1 << 20
 
 /** writeBolt returns the file whose root bucket holds `root` (whose items must all be buckets). */
 export async function writeBolt(root: BoltBucket, options: WriteOptions = {}): Promise<Buffer[]> {
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE
   if (!isPageSize(pageSize)) throw new RangeError(`pageSize must be a power of two from 512 to 65536, not ${pageSize}`)
-  if (root.some((item) => item.bucket === undefined)) throw new TypeError('the root bucket holds buckets only')
+  if (root.some((item) => item.value !== undefined)) throw new TypeError('the root bucket holds buckets only')
   const writer = new Writer(pageSize)
-  const rootPage = await writer.tree(await writer.entries(root))
+  const rootPage = await writer.tree(arraySource(await writer.entries(root)))
   const txid = options.txid ?? 1n
   const meta = { pageSize, flags: 0, root: rootPage, sequence: 0n, freelist: FREELIST_PAGE, pgid: writer.nextPgid, txid }
   return [
     metaPage(0, meta, pageSize),
     metaPage(1, { ...meta, txid: txid + 1n }, pageSize),
     freelistPage(FREELIST_PAGE, [], pageSize),
-    ...writer.chunks,
+    ...writer.finish(),
   ]
 }
 
 class Writer {
   readonly pageSize: number
   nextPgid = FIRST_DATA_PAGE
-  readonly chunks: Buffer[] = []
+  readonly #chunks: Buffer[] = []
+  #slab = Buffer.alloc(0)
+  #used = 0
   #sinceYield = 0
 
   constructor(pageSize: number) {
@@ -69,33 +87,46 @@ class Writer {
       if (i > 0 && Buffer.compare(items[i - 1]!.key, item.key) >= 0) {
         throw new TypeError(`bucket keys must be strictly ascending (item ${i})`)
       }
-      if (item.bucket === undefined) out[i] = { key: item.key, value: item.value, flags: 0 }
-      else out[i] = { key: item.key, value: await this.bucket(item.bucket), flags: BUCKET_LEAF_FLAG }
+      if (item.value !== undefined) out[i] = { key: item.key, value: item.value, flags: 0 }
+      else {
+        const source = item.source ?? arraySource(await this.entries(item.bucket!))
+        out[i] = { key: item.key, value: await this.bucket(source), flags: BUCKET_LEAF_FLAG }
+      }
     }
     return out
   }
 
   /** bucket writes a nested bucket and returns its value in the parent: inline when small, else its root page. */
-  async bucket(items: BoltBucket): Promise<Buffer> {
-    const entries = await this.entries(items)
-    if (inlineable(entries, this.pageSize)) return inlineBucketValue(entries)
-    return bucketValue(await this.tree(entries))
+  async bucket(source: EntrySource): Promise<Buffer> {
+    if (inlineable(source, this.pageSize)) return inlineBucketValue(source)
+    return bucketValue(await this.tree(source))
   }
 
-  /** tree writes the leaves holding `entries` and the branches over them, and returns the root node's page. */
-  async tree(entries: readonly LeafEntry[]): Promise<number> {
+  /** tree writes the leaves holding `source`'s entries and the branches over them, and returns the root's page. */
+  async tree(source: EntrySource): Promise<number> {
     let level: BranchEntry[] = []
-    for (const group of this.#groups(entries, leafEntrySize)) {
-      const { pgid, buf, overflow } = this.#allocate(group.bytes)
-      writeLeaf(buf, 0, pgid, overflow, group.items)
-      level.push({ key: group.items[0]?.key ?? new Uint8Array(), pgid })
+    let from = 0
+    // An empty bucket still has a root node: a leaf with no elements.
+    do {
+      let to = from
+      let bytes = PAGE_HEADER_SIZE
+      while (to < source.length) {
+        const s = leafEntrySize(source, to)
+        if (to > from && bytes + s > this.pageSize) break
+        bytes += s
+        to++
+      }
+      const { pgid, buf, offset, overflow } = this.#allocate(bytes)
+      writeLeaf(buf, offset, pgid, overflow, source, from, to)
+      level.push({ key: from < to ? source.key(from) : new Uint8Array(), pgid })
+      from = to
       await this.#maybeYield()
-    }
+    } while (from < source.length)
     while (level.length > 1) {
       const next: BranchEntry[] = []
-      for (const group of this.#groups(level, branchEntrySize)) {
-        const { pgid, buf, overflow } = this.#allocate(group.bytes)
-        writeBranch(buf, 0, pgid, overflow, group.items)
+      for (const group of this.#groups(level)) {
+        const { pgid, buf, offset, overflow } = this.#allocate(group.bytes)
+        writeBranch(buf, offset, pgid, overflow, group.items)
         next.push({ key: group.items[0]!.key, pgid })
         await this.#maybeYield()
       }
@@ -104,12 +135,12 @@ class Writer {
     return level[0]!.pgid
   }
 
-  /** #groups packs entries into nodes that fit a page; an entry too big for one page gets a node of its own. */
-  *#groups<T>(entries: readonly T[], size: (e: T) => number): Generator<{ items: T[]; bytes: number }> {
-    let items: T[] = []
+  /** #groups packs branch entries into nodes that fit a page; an entry too big for one page gets a node of its own. */
+  *#groups(entries: readonly BranchEntry[]): Generator<{ items: BranchEntry[]; bytes: number }> {
+    let items: BranchEntry[] = []
     let bytes = PAGE_HEADER_SIZE
     for (const e of entries) {
-      const s = size(e)
+      const s = branchEntrySize(e)
       if (items.length > 0 && bytes + s > this.pageSize) {
         yield { items, bytes }
         items = []
@@ -118,18 +149,36 @@ class Writer {
       items.push(e)
       bytes += s
     }
-    // An empty bucket still has a root node: a leaf with no elements.
-    if (items.length > 0 || entries.length === 0) yield { items, bytes }
+    yield { items, bytes }
   }
 
-  #allocate(bytes: number): { pgid: number; buf: Buffer; overflow: number } {
+  /** #allocate takes the next pages for a node of `bytes` bytes, from the current slab or a new one. */
+  #allocate(bytes: number): { pgid: number; buf: Buffer; offset: number; overflow: number } {
     const pages = pagesFor(bytes, this.pageSize)
+    const size = pages * this.pageSize
+    if (this.#used + size > this.#slab.length) {
+      this.#seal()
+      this.#slab = Buffer.alloc(Math.max(SLAB_BYTES, size))
+      this.#used = 0
+    }
     const pgid = this.nextPgid
     this.nextPgid += pages
-    const buf = Buffer.alloc(pages * this.pageSize)
-    this.chunks.push(buf)
+    const offset = this.#used
+    this.#used += size
     this.#sinceYield += pages
-    return { pgid, buf, overflow: pages - 1 }
+    return { pgid, buf: this.#slab, offset, overflow: pages - 1 }
+  }
+
+  #seal(): void {
+    if (this.#used > 0) this.#chunks.push(this.#slab.subarray(0, this.#used))
+  }
+
+  /** finish returns the pages written, in page order. */
+  finish(): Buffer[] {
+    this.#seal()
+    this.#used = 0
+    this.#slab = Buffer.alloc(0)
+    return this.#chunks
   }
 
   async #maybeYield(): Promise<void> {

@@ -48,14 +48,19 @@ const SEPARATOR = 0x5f // '_'
 /** revisionKey encodes {main, sub} as etcd's key bucket does, with the tombstone mark when `tombstone`. */
 export function revisionKey(main: number, sub: number, tombstone = false): Buffer {
   const k = Buffer.allocUnsafe(tombstone ? REV_KEY_SIZE + 1 : REV_KEY_SIZE)
-  // Revisions are safe integers: two 32-bit halves each, without a BigInt per key.
-  k.writeUInt32BE(Math.floor(main / 0x1_0000_0000), 0)
-  k.writeUInt32BE(main >>> 0, 4)
-  k[8] = SEPARATOR
-  k.writeUInt32BE(Math.floor(sub / 0x1_0000_0000), 9)
-  k.writeUInt32BE(sub >>> 0, 13)
-  if (tombstone) k[REV_KEY_SIZE] = TOMBSTONE_MARK
+  writeRevisionKey(k, 0, main, sub, tombstone)
   return k
+}
+
+/** writeRevisionKey writes a revision key into `buf` at `at` (17 bytes, 18 for a tombstone). */
+export function writeRevisionKey(buf: Buffer, at: number, main: number, sub: number, tombstone: boolean): void {
+  // Revisions are safe integers: two 32-bit halves each, without a BigInt per key.
+  buf.writeUInt32BE(Math.floor(main / 0x1_0000_0000), at)
+  buf.writeUInt32BE(main >>> 0, at + 4)
+  buf[at + 8] = SEPARATOR
+  buf.writeUInt32BE(Math.floor(sub / 0x1_0000_0000), at + 9)
+  buf.writeUInt32BE(sub >>> 0, at + 13)
+  if (tombstone) buf[at + REV_KEY_SIZE] = TOMBSTONE_MARK
 }
 
 /** parseRevisionKey reads a revision key back, or undefined when it is not one. */

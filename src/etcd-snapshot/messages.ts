@@ -17,23 +17,45 @@ export interface KeyValueMessage {
   readonly lease: bigint
 }
 
+/** KeyValueFields are a KeyValue's fields in the engine's form (`key` and `value` as latin1 byte strings). */
+export interface KeyValueFields {
+  readonly key: string
+  readonly createRevision: number
+  readonly modRevision: number
+  readonly version: number
+  readonly value: string
+  readonly lease: bigint
+}
+
 /**
  * encodeKeyValue encodes an mvccpb.KeyValue (key 1, create_revision 2, mod_revision 3, version 4, value 5, lease 6)
- * straight into a buffer of its exact size: this runs once per record of a snapshot. `key` and `value` are latin1
- * byte strings (the engine's form).
+ * into a buffer of its exact size.
  */
-export function encodeKeyValue(kv: { key: string; createRevision: number; modRevision: number; version: number; value: string; lease: bigint }): Buffer {
+export function encodeKeyValue(kv: KeyValueFields): Buffer {
+  const buf = Buffer.allocUnsafe(keyValueSize(kv))
+  writeKeyValue(kv, buf, 0)
+  return buf
+}
+
+/** keyValueSize is the encoded size of a KeyValue. */
+export function keyValueSize(kv: KeyValueFields): number {
   const { key, value } = kv
-  const lease = kv.lease === 0n ? undefined : new ProtoWriter().int64(6, kv.lease).finish()
-  const size =
+  return (
     (key.length > 0 ? 1 + varintSize(key.length) + key.length : 0) +
     (kv.createRevision > 0 ? 1 + varintSize(kv.createRevision) : 0) +
     (kv.modRevision > 0 ? 1 + varintSize(kv.modRevision) : 0) +
     (kv.version > 0 ? 1 + varintSize(kv.version) : 0) +
     (value.length > 0 ? 1 + varintSize(value.length) + value.length : 0) +
-    (lease?.length ?? 0)
-  const buf = Buffer.allocUnsafe(size)
-  let at = 0
+    (kv.lease !== 0n ? 1 + bigVarintSize(kv.lease) : 0)
+  )
+}
+
+/**
+ * writeKeyValue encodes a KeyValue straight into `buf` at `at` (keyValueSize(kv) bytes) and returns where it ends:
+ * a snapshot writes its records into their pages this way, without a Buffer per record.
+ */
+export function writeKeyValue(kv: KeyValueFields, buf: Buffer, at: number): number {
+  const { key, value } = kv
   if (key.length > 0) {
     buf[at++] = 0x0a
     at = writeVarint(buf, at, key.length)
@@ -56,8 +78,27 @@ export function encodeKeyValue(kv: { key: string; createRevision: number; modRev
     at = writeVarint(buf, at, value.length)
     at += buf.write(value, at, 'latin1')
   }
-  if (lease !== undefined) lease.copy(buf, at)
-  return buf
+  if (kv.lease !== 0n) {
+    buf[at++] = 0x30
+    // int64: a negative id is its two's complement, ten bytes long.
+    let u = BigInt.asUintN(64, kv.lease)
+    while (u >= 0x80n) {
+      buf[at++] = Number(u & 0x7fn) | 0x80
+      u >>= 7n
+    }
+    buf[at++] = Number(u)
+  }
+  return at
+}
+
+function bigVarintSize(v: bigint): number {
+  let u = BigInt.asUintN(64, v)
+  let size = 1
+  while (u >= 0x80n) {
+    u >>= 7n
+    size++
+  }
+  return size
 }
 
 function writeVarint(buf: Buffer, at: number, n: number): number {

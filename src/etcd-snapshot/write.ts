@@ -1,11 +1,11 @@
 import { Buffer } from 'node:buffer'
 import { createHash } from 'node:crypto'
 import { byteOrder } from '../auth/auth-store.ts'
-import { writeBolt, type BoltBucket, type BoltItem } from '../bbolt/writer.ts'
-import { isTombstone } from '../mvcc/key-record.ts'
+import { writeBolt, type BoltBucket, type BoltItem, type EntrySource } from '../bbolt/writer.ts'
+import { isTombstone, type KeyRecord } from '../mvcc/key-record.ts'
 import type { MemberInfo, SnapshotContents } from './contents.ts'
-import { AuthKeys, Buckets, CLUSTER_VERSION, CLUSTER_VERSION_KEY, MetaKeys, memberJson, revisionKey, uint64Bytes } from './layout.ts'
-import { encodeKeyValue, encodeLease, encodeRole, encodeUser } from './messages.ts'
+import { AuthKeys, Buckets, CLUSTER_VERSION, CLUSTER_VERSION_KEY, MetaKeys, REV_KEY_SIZE, memberJson, revisionKey, uint64Bytes, writeRevisionKey } from './layout.ts'
+import { encodeLease, encodeRole, encodeUser, keyValueSize, writeKeyValue, type KeyValueFields } from './messages.ts'
 
 /**
  * writeEtcdSnapshot lays `contents` out as etcd 3.4 does in its bbolt file (see layout.ts) and returns the file's
@@ -19,14 +19,7 @@ export async function writeEtcdSnapshot(contents: SnapshotContents, member: Memb
   const item = (key: string, value: Uint8Array): BoltItem => ({ key: Buffer.from(key, 'utf8'), value })
   const bucket = (name: string, items: BoltBucket): BoltItem => ({ key: Buffer.from(name, 'utf8'), bucket: items })
 
-  const keys: BoltItem[] = new Array<BoltItem>(contents.records.length)
-  for (let i = 0; i < contents.records.length; i++) {
-    const r = contents.records[i]!
-    const tombstone = isTombstone(r)
-    const value = tombstone ? encodeKeyValue({ key: r.key, createRevision: 0, modRevision: 0, version: 0, value: '', lease: 0n }) : encodeKeyValue(r)
-    keys[i] = { key: revisionKey(r.modRevision, r.sub, tombstone), value }
-    if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve))
-  }
+  const keys = await recordSource(contents.records)
 
   const meta: BoltItem[] = [item(MetaKeys.consistentIndex, uint64Bytes(contents.rev))]
   if (contents.compactRev > 0) {
@@ -53,7 +46,7 @@ export async function writeEtcdSnapshot(contents: SnapshotContents, member: Memb
     bucket(Buckets.authRoles, roles),
     bucket(Buckets.authUsers, users),
     bucket(Buckets.cluster, [item(CLUSTER_VERSION_KEY, Buffer.from(CLUSTER_VERSION))]),
-    bucket(Buckets.key, keys),
+    { key: Buffer.from(Buckets.key, 'utf8'), source: keys },
     bucket(Buckets.lease, leases),
     bucket(Buckets.members, [item(member.id.toString(16), memberJson(member))]),
     bucket(Buckets.membersRemoved, []),
@@ -66,3 +59,40 @@ export async function writeEtcdSnapshot(contents: SnapshotContents, member: Memb
   return chunks
 }
 
+
+/**
+ * recordSource is the `key` bucket as an EntrySource: each record's revision key and KeyValue are written straight
+ * into the pages. Records must ascend by {modRevision, sub}; a tombstone's KeyValue holds only its key, as etcd's.
+ */
+async function recordSource(records: readonly KeyRecord[]): Promise<EntrySource> {
+  const sizes = new Uint32Array(records.length)
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!
+    if (i > 0) {
+      const p = records[i - 1]!
+      if (p.modRevision > r.modRevision || (p.modRevision === r.modRevision && p.sub >= r.sub)) {
+        throw new TypeError(`snapshot records must ascend by revision (record ${i})`)
+      }
+    }
+    sizes[i] = keyValueSize(fieldsOf(r))
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve))
+  }
+  return {
+    length: records.length,
+    keySize: (i) => (isTombstone(records[i]!) ? REV_KEY_SIZE + 1 : REV_KEY_SIZE),
+    valueSize: (i) => sizes[i]!,
+    flags: () => 0,
+    write(i, buf, at) {
+      const r = records[i]!
+      const tombstone = isTombstone(r)
+      writeRevisionKey(buf, at, r.modRevision, r.sub, tombstone)
+      writeKeyValue(fieldsOf(r), buf, at + (tombstone ? REV_KEY_SIZE + 1 : REV_KEY_SIZE))
+    },
+    key: (i) => revisionKey(records[i]!.modRevision, records[i]!.sub, isTombstone(records[i]!)),
+  }
+}
+
+/** fieldsOf is a record's KeyValue: the record itself, or for a tombstone its key alone. */
+function fieldsOf(r: KeyRecord): KeyValueFields {
+  return isTombstone(r) ? { key: r.key, createRevision: 0, modRevision: 0, version: 0, value: '', lease: 0n } : r
+}

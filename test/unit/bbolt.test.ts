@@ -30,7 +30,7 @@ function readBack(bucket: BoltBucketReader): unknown[] {
 }
 
 function expected(bucket: BoltBucket): unknown[] {
-  return bucket.map((i) => (i.bucket === undefined ? { key: Buffer.from(i.key).toString('hex'), value: Buffer.from(i.value).toString('hex') } : { key: Buffer.from(i.key).toString('hex'), bucket: expected(i.bucket) }))
+  return bucket.map((i) => (i.value !== undefined ? { key: Buffer.from(i.key).toString('hex'), value: Buffer.from(i.value).toString('hex') } : { key: Buffer.from(i.key).toString('hex'), bucket: expected(i.bucket!) }))
 }
 
 describe('bbolt writer and reader', () => {
