@@ -2,17 +2,19 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { etcdBinary, freePort, startEtcd } from '../test/support/real-etcd.ts'
 import { emit, label, rate, sizes, type Result } from './lib.ts'
-import { etcdlite, open } from './subject.ts'
+import { build, etcdlite, open } from './subject.ts'
 
 /**
  * bench/snapshot: saving and restoring a store of N keys (16-byte keys, 64-byte values, one revision each), etcdlite
  * against real etcd 3.4 doing the same with its own tools:
  *
  *   save     `etcdctl snapshot save FILE` against `etcdlite serve`, and against a real etcd holding the same keys
- *   restore  etcdlite: `open({ dir, restoreFrom: FILE })` until the store answers (the restore and the open);
- *            etcd: `etcdctl snapshot restore FILE --data-dir DIR` (it writes the data dir; etcd would start after)
+ *   restore  `etcdlite snapshot restore FILE --data-dir DIR` against `etcdctl snapshot restore FILE --data-dir DIR`
+ *            (each writes a data directory its server then opens); beside them, etcdlite's open() of the restored
+ *            directory and `open({ restoreFrom })` into memory, for what comes after
  *
  * Each row is one run, timed whole; opsPerSec counts keys per second. Real etcd rows appear where etcd 3.4 and
  * etcdctl are installed. Goal (issue 21): etcdlite no slower than etcd at both.
@@ -22,14 +24,21 @@ const ETCDCTL = '/usr/bin/etcdctl'
 const VALUE = 'v'.repeat(64)
 const key = (i: number) => `bench/${String(i).padStart(10, '0')}`
 
-function etcdctl(args: string[]): Promise<void> {
+/** CLI runs the etcdlite command of the build under test. */
+const CLI = build === 'dist' ? [fileURLToPath(new URL('../dist/cli/main.js', import.meta.url))] : ['--import', 'tsx', fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))]
+
+function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(ETCDCTL, args, { env: { ...process.env, ETCDCTL_API: '3' }, stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(command, args, { env: { ...process.env, ETCDCTL_API: '3' }, stdio: ['ignore', 'ignore', 'pipe'] })
     let err = ''
     child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)))
     child.on('error', reject)
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`etcdctl ${args[0]} ${args[1]} exited ${code}: ${err}`))))
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${err}`))))
   })
+}
+
+function etcdctl(args: string[]): Promise<void> {
+  return run(ETCDCTL, args)
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
@@ -59,11 +68,18 @@ export async function benchSnapshot(): Promise<Result[]> {
       await served.close()
       await engine.close()
       results.push(emit(rate(saveCase, 'etcdlite serve', n, saveSeconds, { bytes: statSync(mine).size })))
-      const restoreSeconds = await timed(async () => {
-        const copy = await open({ dir: join(dir, 'etcdlite-data'), restoreFrom: mine, durability: 'os' })
+      const restoreSeconds = await timed(() => run(process.execPath, [...CLI, 'snapshot', 'restore', mine, '--data-dir', join(dir, 'etcdlite-data')]))
+      results.push(emit(rate(restoreCase, 'etcdlite snapshot restore', n, restoreSeconds)))
+      const openSeconds = await timed(async () => {
+        const copy = await open({ dir: join(dir, 'etcdlite-data') })
         await copy.close()
       })
-      results.push(emit(rate(restoreCase, 'etcdlite open({ restoreFrom })', n, restoreSeconds)))
+      results.push(emit(rate(`open the restored data dir, ${label(n)} keys`, 'etcdlite open()', n, openSeconds)))
+      const memorySeconds = await timed(async () => {
+        const copy = await open({ restoreFrom: mine })
+        await copy.close()
+      })
+      results.push(emit(rate(restoreCase, 'etcdlite open({ restoreFrom }) in memory', n, memorySeconds)))
 
       if (real) {
         const etcd = await startEtcd()

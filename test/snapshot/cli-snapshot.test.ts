@@ -83,6 +83,20 @@ describe('etcdlite snapshot', () => {
     expect((await run(['snapshot', 'status', file, '-w', format])).out).toBe(await etcdctlStatus(file, format))
   })
 
+  test('save signs in with --user once auth is on; without it the server refuses', async () => {
+    const served = await servedWithData()
+    await served.engine.auth.userAdd('root', 'rootpw')
+    await served.engine.auth.userGrantRole('root', 'root')
+    await served.engine.auth.authEnable()
+    const dir = tempDir()
+    const refused = await run(['snapshot', 'save', join(dir, 'anon.db'), '--endpoints', served.endpoint])
+    expect(refused.code).toBe(1)
+    expect(refused.err).toMatch(/user name is empty/)
+    expect(existsSync(join(dir, 'anon.db.part'))).toBe(false)
+    expect((await run(['snapshot', 'save', join(dir, 'root.db'), '--endpoints', served.endpoint, '--user', 'root:rootpw'])).code).toBe(0)
+    expect((await run(['snapshot', 'save', join(dir, 'root2.db'), '--endpoints', served.endpoint, '--user', 'root', '--password', 'rootpw'])).code).toBe(0)
+  })
+
   test('a bad snapshot is refused by status and restore, and no data directory is left', async () => {
     const dir = tempDir()
     const file = join(dir, 'bad.db')
