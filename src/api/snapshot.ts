@@ -1,6 +1,8 @@
 import { Buffer } from 'node:buffer'
 import { createHash } from 'node:crypto'
 import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { EtcdError } from '../util/errors.ts'
 import type { StoredAuth } from '../auth/auth-store.ts'
 import type { MemberInfo, SnapshotContents } from '../etcd-snapshot/contents.ts'
 import { invalid, isBolt, readEtcdSnapshot, type ReadOptions } from '../etcd-snapshot/read.ts'
@@ -125,17 +127,21 @@ export async function readSnapshot(source: SnapshotSource, options: ReadOptions 
 }
 
 /**
- * restoreSnapshot writes a snapshot into a new data directory; the directory must be empty or absent. Open the
- * directory afterwards as usual. The snapshot is read and checked whole before anything is written; a snapshot that
- * is refused, or a write that fails, leaves the directory as it was (absent, or empty).
+ * restoreSnapshot writes a snapshot into a new data directory and returns what it restored; the directory must be
+ * empty or absent (anything else is refused with ETCD_DATA_DIR_INVALID). Open the directory afterwards as usual.
+ * The snapshot is read and checked whole before anything is written; a snapshot that is refused, or a write that
+ * fails, leaves the directory as it was (absent, or empty).
  */
 export async function restoreSnapshot(source: SnapshotSource, dir: string, options: ReadOptions = {}): Promise<SnapshotContents> {
-  const contents = await readSnapshot(source, options)
   const existed = existsSync(dir)
+  if (existed && readdirSync(dir).length > 0) {
+    throw new EtcdError('ETCD_DATA_DIR_INVALID', `etcdlite: cannot restore into ${dir}: it is not empty`)
+  }
+  const contents = await readSnapshot(source, options)
   try {
     await writeContents(contents, dir)
   } catch (err) {
-    if (existed) for (const name of readdirSync(dir)) rmSync(`${dir}/${name}`, { recursive: true, force: true })
+    if (existed) for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true })
     else rmSync(dir, { recursive: true, force: true })
     throw err
   }

@@ -79,7 +79,7 @@ export function fnv1a64(bytes: Uint8Array): bigint {
   return h
 }
 
-/** metaBytes is one meta page's bytes, header included, for a file of `meta.pageSize` pages. */
+/** metaPage is meta page `id` (0 or 1) whole: its page header, the meta, and zeros to the page's end. */
 export function metaPage(id: 0 | 1, meta: Meta, pageSize: number): Buffer {
   const page = Buffer.alloc(pageSize)
   page.writeBigUInt64LE(BigInt(id), 0)

@@ -32,10 +32,13 @@ export class BoltReader {
   readonly meta: Meta
   readonly pageSize: number
   readonly #visited = new Set<number>()
-  /** walked holds the root pages of the bucket trees already walked whole. */
+  /** @internal walked holds the root pages of the bucket trees already walked whole (their pages were checked). */
   readonly walked = new Set<number>()
 
-  /** open checks the metas of `buf` (the file's bytes, nothing after them) and picks the newest valid one. */
+  /**
+   * The constructor checks the metas of `buf` (the file's bytes, nothing after them), picks the newest valid one and
+   * checks the freelist; the trees are checked as they are walked.
+   */
   constructor(buf: Buffer) {
     this.buf = buf
     if (buf.length < 2 * 512) throw new BoltFormatError(`the file is ${buf.length} bytes, too short for a bbolt database`)

@@ -7,14 +7,14 @@ import type { MemberInfo, SnapshotContents } from './contents.ts'
 import { AuthKeys, Buckets, CLUSTER_VERSION, CLUSTER_VERSION_KEY, MetaKeys, REV_KEY_SIZE, memberJson, revisionKey, uint64Bytes, writeRevisionKey } from './layout.ts'
 import { encodeLease, encodeRole, encodeUser, keyValueSize, writeKeyValue, type KeyValueFields } from './messages.ts'
 
+/** YIELD_EVERY: records encoded between two turns of the event loop. */
+const YIELD_EVERY = 20_000
+
 /**
  * writeEtcdSnapshot lays `contents` out as etcd 3.4 does in its bbolt file (see layout.ts) and returns the file's
  * chunks followed by the SHA-256 of the file, as etcd's Maintenance.Snapshot streams it: `etcdctl snapshot save`
  * stores exactly these bytes, and `etcdctl snapshot restore` checks the hash.
  */
-/** YIELD_EVERY: records encoded between two turns of the event loop. */
-const YIELD_EVERY = 20_000
-
 export async function writeEtcdSnapshot(contents: SnapshotContents, member: MemberInfo): Promise<Buffer[]> {
   const item = (key: string, value: Uint8Array): BoltItem => ({ key: Buffer.from(key, 'utf8'), value })
   const bucket = (name: string, items: BoltBucket): BoltItem => ({ key: Buffer.from(name, 'utf8'), bucket: items })
@@ -22,10 +22,10 @@ export async function writeEtcdSnapshot(contents: SnapshotContents, member: Memb
   const keys = await recordSource(contents.records)
 
   const meta: BoltItem[] = [item(MetaKeys.consistentIndex, uint64Bytes(contents.rev))]
-  if (contents.compactRev > 0) {
-    meta.push(item(MetaKeys.finishedCompactRev, revisionKey(contents.compactRev, 0)))
-    meta.push(item(MetaKeys.scheduledCompactRev, revisionKey(contents.compactRev, 0)))
-  }
+  // etcd records a compaction as scheduled, then as finished once its removals are done (at start it finishes one
+  // that is scheduled only).
+  if (contents.finishedCompactRev > 0) meta.push(item(MetaKeys.finishedCompactRev, revisionKey(contents.finishedCompactRev, 0)))
+  if (contents.compactRev > 0) meta.push(item(MetaKeys.scheduledCompactRev, revisionKey(contents.compactRev, 0)))
 
   // Lease ids are int64s; the bucket orders their big-endian two's complement bytes.
   const leases = contents.leases
