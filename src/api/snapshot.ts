@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer'
 import { createHash } from 'node:crypto'
-import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { EtcdError } from '../util/errors.ts'
 import type { StoredAuth } from '../auth/auth-store.ts'
@@ -248,7 +249,7 @@ function parseLegacyHeader(line: Buffer): { rev: number; compactRev: number } | 
 }
 
 export async function readAll(source: SnapshotSource): Promise<Buffer> {
-  if (typeof source === 'string') source = createReadStream(source)
+  if (typeof source === 'string') return readFile(source)
   if (source instanceof Uint8Array) return Buffer.from(source.buffer, source.byteOffset, source.byteLength)
   const chunks: Buffer[] = []
   for await (const chunk of source) chunks.push(Buffer.from(chunk))

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer'
 import { readFreelist } from './freelist.ts'
 import { NO_FREELIST, readMeta, type Meta } from './meta.ts'
-import { BUCKET_LEAF_FLAG, readBranch, readLeaf, type LeafEntry } from './node.ts'
+import { BUCKET_LEAF_FLAG, ELEMENT_SIZE, readBranch, readLeaf, type LeafEntry } from './node.ts'
 import { BUCKET_HEADER_SIZE, readBucketHeader } from './bucket.ts'
 import { DEFAULT_PAGE_SIZE, PAGE_HEADER_SIZE, PageFlag, isPageSize, readPageHeader } from './page.ts'
 
@@ -161,12 +161,55 @@ export class BoltBucketReader {
   }
 
   *#node(): Generator<LeafEntry> {
+    for (const leaf of this.#leaves()) yield* this.#leaf(leaf.buf, leaf.offset, leaf.count, leaf.end)
+  }
+
+  /**
+   * forEachEntry walks the bucket as entries() does, checking the same things, but hands each entry over as offsets
+   * into `buf` instead of as objects: for buckets of millions of entries. `flags` has BUCKET_LEAF_FLAG for a nested
+   * bucket. It lets the event loop run every `yieldEvery` entries.
+   */
+  async forEachEntry(
+    fn: (buf: Buffer, keyAt: number, keySize: number, valueAt: number, valueSize: number, flags: number) => void,
+    yieldEvery = Infinity,
+  ): Promise<void> {
+    let n = 0
+    let lastBuf: Buffer | undefined
+    let lastAt = 0
+    let lastSize = 0
+    for (const { buf, offset, count, end } of this.#leaves()) {
+      if (offset + PAGE_HEADER_SIZE + ELEMENT_SIZE * count > end) {
+        throw new BoltFormatError(`a leaf page of ${this.#name}: its ${count} elements overrun the page`)
+      }
+      for (let i = 0; i < count; i++) {
+        const at = offset + PAGE_HEADER_SIZE + ELEMENT_SIZE * i
+        const flags = buf.readUInt32LE(at)
+        const keyAt = at + buf.readUInt32LE(at + 4)
+        const keySize = buf.readUInt32LE(at + 8)
+        const valueSize = buf.readUInt32LE(at + 12)
+        if (keyAt + keySize + valueSize > end) {
+          throw new BoltFormatError(`a leaf page of ${this.#name}: element ${i} points past the end of its page`)
+        }
+        if (lastBuf !== undefined && lastBuf.compare(buf, keyAt, keyAt + keySize, lastAt, lastAt + lastSize) >= 0) {
+          throw new BoltFormatError(`${this.#name}: keys out of order`)
+        }
+        lastBuf = buf
+        lastAt = keyAt
+        lastSize = keySize
+        fn(buf, keyAt, keySize, keyAt + keySize, valueSize, flags)
+        if (++n % yieldEvery === 0) await new Promise((resolve) => setImmediate(resolve))
+      }
+    }
+  }
+
+  /** #leaves yields the bucket's leaf pages in key order: where each starts and ends, and its element count. */
+  *#leaves(): Generator<{ buf: Buffer; offset: number; count: number; end: number }> {
     if (this.#inline !== undefined) {
       const page = this.#inline
       if (page.length < BUCKET_HEADER_SIZE + PAGE_HEADER_SIZE) throw new BoltFormatError(`${this.#name}: inline page is truncated`)
       const header = readPageHeader(page, BUCKET_HEADER_SIZE)
       if ((header.flags & PageFlag.leaf) === 0) throw new BoltFormatError(`${this.#name}: inline page is not a leaf`)
-      yield* this.#leaf(page, BUCKET_HEADER_SIZE, header.count, page.length)
+      yield { buf: page, offset: BUCKET_HEADER_SIZE, count: header.count, end: page.length }
       return
     }
     // A tree walked whole once had every page checked for reuse; later walks of it skip that check.
@@ -175,12 +218,12 @@ export class BoltBucketReader {
     this.#db.walked.add(this.#root)
   }
 
-  *#walk(pgid: number, from: string, again: boolean): Generator<LeafEntry> {
+  *#walk(pgid: number, from: string, again: boolean): Generator<{ buf: Buffer; offset: number; count: number; end: number }> {
     const db = this.#db
     const { offset, count, end } = db.page(pgid, PageFlag.branch | PageFlag.leaf, from, !again)
     const flags = readPageHeader(db.buf, offset).flags
     if ((flags & PageFlag.leaf) !== 0) {
-      yield* this.#leaf(db.buf, offset, count, end)
+      yield { buf: db.buf, offset, count, end }
       return
     }
     let children

@@ -203,11 +203,7 @@ async function restore(file: string, flags: Map<string, string>, out: SnapshotOu
   const skip = flags.get('skip-hash-check')
   const bytes = await readAll(file)
   const contents = await restoreSnapshot(bytes, dir, { verifyHash: skip === undefined || skip === 'false' })
-  const live = new Set<string>()
-  for (const r of contents.records) {
-    if (r.version === 0) live.delete(r.key)
-    else live.add(r.key)
-  }
-  out.log(`Restored ${file} into ${dir}: revision ${contents.rev}, ${live.size} keys, ${contents.records.length} revisions of history, ${contents.leases.length} leases`)
+  const compacted = contents.compactRev > 0 ? `, compacted at ${contents.compactRev}` : ''
+  out.log(`Restored ${file} into ${dir}: revision ${contents.rev}${compacted}, ${contents.records.length} records of history, ${contents.leases.length} leases`)
   return 0
 }

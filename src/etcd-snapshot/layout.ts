@@ -63,14 +63,14 @@ export function writeRevisionKey(buf: Buffer, at: number, main: number, sub: num
   if (tombstone) buf[at + REV_KEY_SIZE] = TOMBSTONE_MARK
 }
 
-/** parseRevisionKey reads a revision key back, or undefined when it is not one. */
-export function parseRevisionKey(k: Buffer): { main: number; sub: number; tombstone: boolean } | undefined {
-  if (k.length !== REV_KEY_SIZE && !(k.length === REV_KEY_SIZE + 1 && k[REV_KEY_SIZE] === TOMBSTONE_MARK)) return undefined
-  if (k[8] !== SEPARATOR) return undefined
-  const main = k.readUInt32BE(0) * 0x1_0000_0000 + k.readUInt32BE(4)
-  const sub = k.readUInt32BE(9) * 0x1_0000_0000 + k.readUInt32BE(13)
+/** parseRevisionKey reads the revision key in k[at, at + size) back, or undefined when it is not one. */
+export function parseRevisionKey(k: Buffer, at = 0, size = k.length - at): { main: number; sub: number; tombstone: boolean } | undefined {
+  if (size !== REV_KEY_SIZE && !(size === REV_KEY_SIZE + 1 && k[at + REV_KEY_SIZE] === TOMBSTONE_MARK)) return undefined
+  if (k[at + 8] !== SEPARATOR) return undefined
+  const main = k.readUInt32BE(at) * 0x1_0000_0000 + k.readUInt32BE(at + 4)
+  const sub = k.readUInt32BE(at + 9) * 0x1_0000_0000 + k.readUInt32BE(at + 13)
   if (!Number.isSafeInteger(main) || !Number.isSafeInteger(sub)) return undefined
-  return { main, sub, tombstone: k.length > REV_KEY_SIZE }
+  return { main, sub, tombstone: size > REV_KEY_SIZE }
 }
 
 export function uint64Bytes(n: number | bigint): Buffer {

@@ -119,46 +119,71 @@ function varintSize(n: number): number {
   return size
 }
 
-/**
- * decodeKeyValue decodes an mvccpb.KeyValue; revisions beyond 2^53 are refused (no store gets there). The common
- * shape (fields 1-6, small varints) is read in one pass; anything else goes through the general decoder.
- */
+/** decodeKeyValue decodes an mvccpb.KeyValue; revisions beyond 2^53 are refused (no store gets there). */
 export function decodeKeyValue(buf: Buffer): KeyValueMessage {
-  let key: Buffer = EMPTY
-  let value: Buffer = EMPTY
-  let createRevision = 0
-  let modRevision = 0
-  let version = 0
-  let lease = 0n
-  let at = 0
-  const n = buf.length
-  while (at < n) {
+  const spans = decodeKeyValueSpans(buf, 0, buf.length)
+  return {
+    key: buf.subarray(spans.keyAt, spans.keyEnd),
+    createRevision: spans.createRevision,
+    modRevision: spans.modRevision,
+    version: spans.version,
+    value: buf.subarray(spans.valueAt, spans.valueEnd),
+    lease: spans.lease,
+  }
+}
+
+/** KeyValueSpans is a decoded KeyValue whose key and value are spans of the buffer it was read from. */
+export interface KeyValueSpans {
+  keyAt: number
+  keyEnd: number
+  valueAt: number
+  valueEnd: number
+  createRevision: number
+  modRevision: number
+  version: number
+  lease: bigint
+}
+
+/**
+ * decodeKeyValueSpans decodes the KeyValue in buf[start, end) without copying its key and value. The common shape
+ * (fields 1-6, varints below 2^49) is read in one pass; anything else goes through the general decoder.
+ * @throws ProtoError on malformed bytes
+ */
+export function decodeKeyValueSpans(buf: Buffer, start: number, end: number): KeyValueSpans {
+  const out: KeyValueSpans = { keyAt: start, keyEnd: start, valueAt: start, valueEnd: start, createRevision: 0, modRevision: 0, version: 0, lease: 0n }
+  let at = start
+  while (at < end) {
     const tag = buf[at++]!
-    const v = readSmallVarint(buf, at)
-    if (v < 0) return decodeKeyValueSlow(buf)
+    const v = readSmallVarint(buf, at, end)
+    if (v < 0) return decodeKeyValueSlow(buf, start, end)
     at = varintEnd
     if (tag === 0x0a || tag === 0x2a) {
-      if (at + v > n) return decodeKeyValueSlow(buf)
-      if (tag === 0x0a) key = buf.subarray(at, at + v)
-      else value = buf.subarray(at, at + v)
+      if (at + v > end) return decodeKeyValueSlow(buf, start, end)
+      if (tag === 0x0a) {
+        out.keyAt = at
+        out.keyEnd = at + v
+      } else {
+        out.valueAt = at
+        out.valueEnd = at + v
+      }
       at += v
-    } else if (tag === 0x10) createRevision = v
-    else if (tag === 0x18) modRevision = v
-    else if (tag === 0x20) version = v
-    else if (tag === 0x30) lease = BigInt(v)
-    else return decodeKeyValueSlow(buf)
+    } else if (tag === 0x10) out.createRevision = v
+    else if (tag === 0x18) out.modRevision = v
+    else if (tag === 0x20) out.version = v
+    else if (tag === 0x30) out.lease = BigInt(v)
+    else return decodeKeyValueSlow(buf, start, end)
   }
-  return { key, createRevision, modRevision, version, value, lease }
+  return out
 }
 
 /** varintEnd is where the last readSmallVarint stopped (a module variable: no object per call on the hot path). */
 let varintEnd = 0
 
-/** readSmallVarint reads a varint of up to 7 bytes (below 2^49) at `at` as a number; -1 for anything longer. */
-function readSmallVarint(buf: Buffer, at: number): number {
+/** readSmallVarint reads a varint of up to 7 bytes (below 2^49) at `at`, before `end`, as a number; else -1. */
+function readSmallVarint(buf: Buffer, at: number, end: number): number {
   let v = 0
   let scale = 1
-  for (let i = 0; i < 7 && at < buf.length; i++) {
+  for (let i = 0; i < 7 && at < end; i++) {
     const b = buf[at++]!
     v += (b & 0x7f) * scale
     if (b < 0x80) {
@@ -170,27 +195,33 @@ function readSmallVarint(buf: Buffer, at: number): number {
   return -1
 }
 
-function decodeKeyValueSlow(buf: Buffer): KeyValueMessage {
-  let key: Buffer = EMPTY
-  let value: Buffer = EMPTY
-  let createRevision = 0
-  let modRevision = 0
-  let version = 0
-  let lease = 0n
-  for (const f of readFields(buf)) {
+function decodeKeyValueSlow(buf: Buffer, start: number, end: number): KeyValueSpans {
+  const out: KeyValueSpans = { keyAt: start, keyEnd: start, valueAt: start, valueEnd: start, createRevision: 0, modRevision: 0, version: 0, lease: 0n }
+  const message = buf.subarray(start, end)
+  const base = message.byteOffset - start
+  for (const f of readFields(message)) {
     switch (f.field) {
-      case 1: key = asBytes(f); break
-      case 2: createRevision = safe(asInt64(f), 'create_revision'); break
-      case 3: modRevision = safe(asInt64(f), 'mod_revision'); break
-      case 4: version = safe(asInt64(f), 'version'); break
-      case 5: value = asBytes(f); break
-      case 6: lease = asInt64(f); break
+      case 1: {
+        const key = asBytes(f)
+        out.keyAt = key.byteOffset - base
+        out.keyEnd = out.keyAt + key.length
+        break
+      }
+      case 2: out.createRevision = safe(asInt64(f), 'create_revision'); break
+      case 3: out.modRevision = safe(asInt64(f), 'mod_revision'); break
+      case 4: out.version = safe(asInt64(f), 'version'); break
+      case 5: {
+        const value = asBytes(f)
+        out.valueAt = value.byteOffset - base
+        out.valueEnd = out.valueAt + value.length
+        break
+      }
+      case 6: out.lease = asInt64(f); break
     }
   }
-  return { key, createRevision, modRevision, version, value, lease }
+  return out
 }
 
-const EMPTY = Buffer.alloc(0)
 
 function safe(v: bigint, what: string): number {
   if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtoError(`${what} ${v} is out of range`)

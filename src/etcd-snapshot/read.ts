@@ -9,7 +9,7 @@ import { makeRecord, makeTombstone, type KeyRecord } from '../mvcc/key-record.ts
 import { EtcdError } from '../util/errors.ts'
 import type { SnapshotContents } from './contents.ts'
 import { AuthKeys, Buckets, MetaKeys, parseRevisionKey } from './layout.ts'
-import { decodeKeyValue, decodeLease, decodeRole, decodeUser } from './messages.ts'
+import { decodeKeyValueSpans, decodeLease, decodeRole, decodeUser } from './messages.ts'
 import { ProtoError } from './proto.ts'
 
 /** ReadOptions: verifyHash false skips checking the trailing SHA-256 (etcdctl's --skip-hash-check). @default true */
@@ -85,29 +85,28 @@ const YIELD_EVERY = 20_000
 async function readRecords(bucket: BoltBucketReader): Promise<{ records: KeyRecord[]; lastRev: number }> {
   const records: KeyRecord[] = []
   let lastRev = 0
-  for (const e of bucket.entries()) {
-    const rev = parseRevisionKey(e.key)
-    if (rev === undefined || e.bucket !== undefined) throw invalid(`bucket "key" holds ${describe(e.key)}, which is not a revision`)
+  await bucket.forEachEntry((buf, keyAt, keySize, valueAt, valueSize, flags) => {
+    const rev = parseRevisionKey(buf, keyAt, keySize)
+    if (rev === undefined || flags !== 0) throw invalid(`bucket "key" holds ${describe(buf.subarray(keyAt, keyAt + keySize))}, which is not a revision`)
     const at = `the record at revision ${rev.main}_${rev.sub}`
     let kv
     try {
-      kv = decodeKeyValue(e.value)
+      kv = decodeKeyValueSpans(buf, valueAt, valueAt + valueSize)
     } catch (err) {
       if (err instanceof ProtoError) throw invalid(`${at} is not an mvccpb.KeyValue (${err.message})`)
       throw err
     }
-    if (kv.key.length === 0) throw invalid(`${at} is not an mvccpb.KeyValue (it has no key)`)
-    const key = kv.key.toString('latin1')
+    if (kv.keyEnd === kv.keyAt) throw invalid(`${at} is not an mvccpb.KeyValue (it has no key)`)
+    const key = buf.toString('latin1', kv.keyAt, kv.keyEnd)
     if (rev.tombstone) records.push(makeTombstone(key, rev.main, rev.sub))
     else {
       if (kv.modRevision !== rev.main || kv.version < 1 || kv.createRevision < 1 || kv.createRevision > rev.main) {
         throw invalid(`${at} is not an mvccpb.KeyValue of that revision (mod_revision ${kv.modRevision}, create_revision ${kv.createRevision}, version ${kv.version})`)
       }
-      records.push(makeRecord(key, kv.value.toString('latin1'), kv.createRevision, rev.main, rev.sub, kv.version, kv.lease))
+      records.push(makeRecord(key, buf.toString('latin1', kv.valueAt, kv.valueEnd), kv.createRevision, rev.main, rev.sub, kv.version, kv.lease))
     }
     lastRev = rev.main
-    if (records.length % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve))
-  }
+  }, YIELD_EVERY)
   return { records, lastRev }
 }
 
