@@ -248,6 +248,7 @@ function parseLegacyHeader(line: Buffer): { rev: number; compactRev: number } | 
   return { rev: h.rev, compactRev: h.compactRev }
 }
 
+/** readAll reads a snapshot source whole into memory (a buffer is used as it is, not copied). */
 export async function readAll(source: SnapshotSource): Promise<Buffer> {
   if (typeof source === 'string') return readFile(source)
   if (source instanceof Uint8Array) return Buffer.from(source.buffer, source.byteOffset, source.byteLength)

@@ -70,6 +70,14 @@ export function branchEntrySize(entry: BranchEntry): number {
   return ELEMENT_SIZE + entry.key.length
 }
 
+/** u32le stores a uint32 little-endian: four byte stores, cheaper than writeUInt32LE's checks per element. */
+function u32le(buf: Buffer, at: number, v: number): void {
+  buf[at] = v & 0xff
+  buf[at + 1] = (v >>> 8) & 0xff
+  buf[at + 2] = (v >>> 16) & 0xff
+  buf[at + 3] = v >>> 24
+}
+
 /** writeLeaf writes a leaf node (page header included) of entries [from, to) with page id `id` at `offset`. */
 export function writeLeaf(buf: Buffer, offset: number, id: number, overflow: number, source: EntrySource, from = 0, to = source.length): void {
   const count = to - from
@@ -79,10 +87,10 @@ export function writeLeaf(buf: Buffer, offset: number, id: number, overflow: num
     const at = offset + PAGE_HEADER_SIZE + ELEMENT_SIZE * (i - from)
     const ksize = source.keySize(i)
     const vsize = source.valueSize(i)
-    buf.writeUInt32LE(source.flags(i), at)
-    buf.writeUInt32LE(data - at, at + 4)
-    buf.writeUInt32LE(ksize, at + 8)
-    buf.writeUInt32LE(vsize, at + 12)
+    u32le(buf, at, source.flags(i))
+    u32le(buf, at + 4, data - at)
+    u32le(buf, at + 8, ksize)
+    u32le(buf, at + 12, vsize)
     source.write(i, buf, data)
     data += ksize + vsize
   }

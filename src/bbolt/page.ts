@@ -39,7 +39,9 @@ export interface PageHeader {
 
 /** writePageHeader writes a page header at `offset`. */
 export function writePageHeader(buf: Buffer, offset: number, header: PageHeader): void {
-  buf.writeBigUInt64LE(BigInt(header.id), offset)
+  // Page ids are safe integers: two 32-bit halves, without a BigInt per page.
+  buf.writeUInt32LE(header.id >>> 0, offset)
+  buf.writeUInt32LE(Math.floor(header.id / 0x1_0000_0000), offset + 4)
   buf.writeUInt16LE(header.flags, offset + 8)
   buf.writeUInt16LE(header.count, offset + 10)
   buf.writeUInt32LE(header.overflow, offset + 12)

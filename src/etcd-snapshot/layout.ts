@@ -54,13 +54,20 @@ export function revisionKey(main: number, sub: number, tombstone = false): Buffe
 
 /** writeRevisionKey writes a revision key into `buf` at `at` (17 bytes, 18 for a tombstone). */
 export function writeRevisionKey(buf: Buffer, at: number, main: number, sub: number, tombstone: boolean): void {
-  // Revisions are safe integers: two 32-bit halves each, without a BigInt per key.
-  buf.writeUInt32BE(Math.floor(main / 0x1_0000_0000), at)
-  buf.writeUInt32BE(main >>> 0, at + 4)
+  // Revisions are safe integers: two 32-bit halves each, stored byte by byte (this runs once per record).
+  u32be(buf, at, Math.floor(main / 0x1_0000_0000))
+  u32be(buf, at + 4, main >>> 0)
   buf[at + 8] = SEPARATOR
-  buf.writeUInt32BE(Math.floor(sub / 0x1_0000_0000), at + 9)
-  buf.writeUInt32BE(sub >>> 0, at + 13)
+  u32be(buf, at + 9, Math.floor(sub / 0x1_0000_0000))
+  u32be(buf, at + 13, sub >>> 0)
   if (tombstone) buf[at + REV_KEY_SIZE] = TOMBSTONE_MARK
+}
+
+function u32be(buf: Buffer, at: number, v: number): void {
+  buf[at] = v >>> 24
+  buf[at + 1] = (v >>> 16) & 0xff
+  buf[at + 2] = (v >>> 8) & 0xff
+  buf[at + 3] = v & 0xff
 }
 
 /** parseRevisionKey reads the revision key in k[at, at + size) back, or undefined when it is not one. */

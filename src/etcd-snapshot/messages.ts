@@ -17,6 +17,9 @@ export interface KeyValueMessage {
   readonly lease: bigint
 }
 
+/** LatinBuffer: Buffer's own latin1 encoder, which skips write()'s argument and encoding dispatch per record. */
+type LatinBuffer = Buffer & { latin1Write(s: string, offset: number): number }
+
 /** KeyValueFields are a KeyValue's fields in the engine's form (`key` and `value` as latin1 byte strings). */
 export interface KeyValueFields {
   readonly key: string
@@ -59,7 +62,7 @@ export function writeKeyValue(kv: KeyValueFields, buf: Buffer, at: number): numb
   if (key.length > 0) {
     buf[at++] = 0x0a
     at = writeVarint(buf, at, key.length)
-    at += buf.write(key, at, 'latin1')
+    at += (buf as LatinBuffer).latin1Write(key, at)
   }
   if (kv.createRevision > 0) {
     buf[at++] = 0x10
@@ -76,7 +79,7 @@ export function writeKeyValue(kv: KeyValueFields, buf: Buffer, at: number): numb
   if (value.length > 0) {
     buf[at++] = 0x2a
     at = writeVarint(buf, at, value.length)
-    at += buf.write(value, at, 'latin1')
+    at += (buf as LatinBuffer).latin1Write(value, at)
   }
   if (kv.lease !== 0n) {
     buf[at++] = 0x30

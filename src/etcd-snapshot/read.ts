@@ -79,6 +79,9 @@ export async function readEtcdSnapshot(bytes: Buffer, options: ReadOptions = {})
   }
 }
 
+/** LatinBuffer: Buffer's own latin1 decoder, which skips toString()'s encoding dispatch per record. */
+type LatinBuffer = Buffer & { latin1Slice(start: number, end: number): string }
+
 /** YIELD_EVERY: records read between two turns of the event loop. */
 const YIELD_EVERY = 20_000
 
@@ -97,13 +100,13 @@ async function readRecords(bucket: BoltBucketReader): Promise<{ records: KeyReco
       throw err
     }
     if (kv.keyEnd === kv.keyAt) throw invalid(`${at} is not an mvccpb.KeyValue (it has no key)`)
-    const key = buf.toString('latin1', kv.keyAt, kv.keyEnd)
+    const key = (buf as LatinBuffer).latin1Slice(kv.keyAt, kv.keyEnd)
     if (rev.tombstone) records.push(makeTombstone(key, rev.main, rev.sub))
     else {
       if (kv.modRevision !== rev.main || kv.version < 1 || kv.createRevision < 1 || kv.createRevision > rev.main) {
         throw invalid(`${at} is not an mvccpb.KeyValue of that revision (mod_revision ${kv.modRevision}, create_revision ${kv.createRevision}, version ${kv.version})`)
       }
-      records.push(makeRecord(key, buf.toString('latin1', kv.valueAt, kv.valueEnd), kv.createRevision, rev.main, rev.sub, kv.version, kv.lease))
+      records.push(makeRecord(key, (buf as LatinBuffer).latin1Slice(kv.valueAt, kv.valueEnd), kv.createRevision, rev.main, rev.sub, kv.version, kv.lease))
     }
     lastRev = rev.main
   }, YIELD_EVERY)
