@@ -201,18 +201,50 @@ async function streamSnapshot(
       if (gone) return
       parts.push(part)
     }
-    const blob = Buffer.concat(parts)
+    const total = parts.reduce((n, p) => n + p.length, 0)
     let sent = 0
-    do {
-      const chunk = blob.subarray(sent, sent + SNAPSHOT_CHUNK_BYTES)
+    for (const chunk of chunksOf(parts, SNAPSHOT_CHUNK_BYTES)) {
       sent += chunk.length
-      const response: SnapshotResponse = { header, remainingBytes: blob.length - sent, blob: chunk }
+      const response: SnapshotResponse = { header, remainingBytes: total - sent, blob: chunk }
       if (!call.write(snapshotResponse.toWire(response))) await drained(call)
-    } while (sent < blob.length && !gone)
+      if (gone) break
+    }
     if (!gone) call.end()
   } catch (err) {
     if (!gone) call.emit('error', toGrpcStatus(err))
   }
+}
+
+/**
+ * chunksOf cuts the concatenation of `parts` into chunks of `size` bytes (the last may be shorter; an empty input is
+ * one empty chunk), copying only the chunks that straddle two parts.
+ */
+export function* chunksOf(parts: readonly Uint8Array[], size: number): Generator<Uint8Array> {
+  let pending: Uint8Array[] = []
+  let pendingBytes = 0
+  let any = false
+  for (const part of parts) {
+    let at = 0
+    while (at < part.length) {
+      const take = Math.min(size - pendingBytes, part.length - at)
+      const piece = part.subarray(at, at + take)
+      at += take
+      if (pendingBytes === 0 && take === size) {
+        any = true
+        yield piece
+        continue
+      }
+      pending.push(piece)
+      pendingBytes += take
+      if (pendingBytes === size) {
+        any = true
+        yield Buffer.concat(pending)
+        pending = []
+        pendingBytes = 0
+      }
+    }
+  }
+  if (pendingBytes > 0 || !any) yield Buffer.concat(pending)
 }
 
 /** drained resolves when a paused call can take writes again, or is gone. */

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { expect, test } from 'vitest'
 import { open } from '../../src/api/engine.ts'
 import { snapshotStatus } from '../../src/etcd-snapshot/status.ts'
+import { chunksOf } from '../../src/server/handlers.ts'
 import { serve } from '../../src/server/serve.ts'
 
 /** The JSON gateway's /v3/maintenance/snapshot streams the same etcd snapshot as gRPC, as lines of base64 blobs. */
@@ -31,4 +32,13 @@ test('POST /v3/maintenance/snapshot streams an etcd snapshot that restores', asy
     await served.close()
     rmSync(dir, { recursive: true, force: true })
   }
+})
+
+test('the snapshot is cut into 32 KiB messages across the writer chunks, copying only those that straddle two', () => {
+  const parts = [Buffer.alloc(70_000, 1), Buffer.alloc(10, 2), Buffer.alloc(0), Buffer.alloc(65_536, 3)]
+  const chunks = [...chunksOf(parts, 32_768)]
+  expect(chunks.map((c) => c.length)).toEqual([32_768, 32_768, 32_768, 32_768, 4_474])
+  expect(Buffer.concat(chunks)).toEqual(Buffer.concat(parts))
+  expect([...chunksOf([], 32_768)].map((c) => c.length)).toEqual([0])
+  expect([...chunksOf([Buffer.alloc(32_768)], 32_768)].map((c) => c.length)).toEqual([32_768])
 })
