@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
 import { open } from '../../src/api/engine.ts'
+import { main } from '../../src/cli/main.ts'
 import { snapshotStatus } from '../../src/etcd-snapshot/status.ts'
 import { connect } from '../../src/remote/connect.ts'
 import { serve } from '../../src/server/serve.ts'
@@ -138,6 +139,20 @@ describe.skipIf(binary === undefined)('real etcd snapshots into etcdlite', () =>
       }
       await expectSameAuth(copy, real)
     }
+  }, 60_000)
+
+  test('etcdlite snapshot save works against a real etcd: the same database etcdctl saves', async () => {
+    const etcd = await startEtcd(binary)
+    cleanup.push(() => etcd.stop())
+    const real = await connect({ endpoints: [etcd.endpoint] })
+    cleanup.push(() => real.close())
+    await runWorkload(real, 11, 80)
+    const dir = tempDir()
+    const out: string[] = []
+    const code = await main(['snapshot', 'save', join(dir, 'ours.db'), '--endpoints', etcd.endpoint], {}, { log: (l) => out.push(l), error: (l) => out.push(l) })
+    expect({ code, out }).toEqual({ code: 0, out: [`Snapshot saved at ${join(dir, 'ours.db')}`] })
+    await etcdctl(['--endpoints', etcd.endpoint, 'snapshot', 'save', join(dir, 'theirs.db')])
+    expect(snapshotStatus(readFileSync(join(dir, 'ours.db')))).toEqual(snapshotStatus(readFileSync(join(dir, 'theirs.db'))))
   }, 60_000)
 
   test('a watch from a past revision on the imported store replays what the real etcd recorded', async () => {
