@@ -262,9 +262,14 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
   if (options.restoreFrom !== undefined && options.dir === undefined) {
     if (options.backend !== undefined) throw new TypeError('restoreFrom restores into a dir or into memory, not into a backend of your own')
     // In memory: the snapshot is loaded straight into the store (nothing is kept after close).
-    const contents = await readSnapshot(options.restoreFrom)
-    await loadSnapshot(contents, store, lessor)
-    if (contents.auth !== undefined) authStore.restore(contents.auth)
+    try {
+      const contents = await readSnapshot(options.restoreFrom)
+      await loadSnapshot(contents, store, lessor)
+      if (contents.auth !== undefined) authStore.restore(contents.auth)
+    } catch (err) {
+      lessor.close()
+      throw err
+    }
   } else if (options.restoreFrom !== undefined && options.dir !== undefined) {
     if (existsSync(options.dir) && readdirSync(options.dir).length > 0) {
       throw new EtcdError('ETCD_DATA_DIR_INVALID', `etcdlite: cannot restore into ${options.dir}: it is not empty`)
