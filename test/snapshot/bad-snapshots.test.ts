@@ -13,7 +13,7 @@ import { encodeKeyValue } from '../../src/etcd-snapshot/messages.ts'
 
 /**
  * Snapshots that must be refused: each is made from a good one by one precise damage, and restoring it must fail
- * with ETCD_SNAPSHOT_INVALID, a message naming the problem, and no data directory left behind.
+ * with ETCD_SNAPSHOT_INVALID, a message naming the problem, and no data directory left behind (also into memory).
  */
 
 let good: Buffer
@@ -96,6 +96,7 @@ describe('bad snapshots are refused', () => {
     mkdirSync(empty)
     await expect(open({ dir: empty, restoreFrom: bytes })).rejects.toMatchObject({ code: 'ETCD_SNAPSHOT_INVALID' })
     expect(readdirSync(empty)).toEqual([])
+    await expect(open({ restoreFrom: bytes })).rejects.toMatchObject({ code: 'ETCD_SNAPSHOT_INVALID', message })
   })
 
   test('the good snapshot they are made from restores (with and without its SHA-256)', async () => {
