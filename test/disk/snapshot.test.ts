@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, expect, test } from 'vitest'
-import { open } from '../../src/index.ts'
+import { op, open } from '../../src/index.ts'
 
 const dirs: string[] = []
 function freshDir(): string {
@@ -72,6 +72,20 @@ test('a snapshot opens in memory too: open({ restoreFrom }) without a dir', asyn
   }
   expect(seen[0]).toBeGreaterThanOrEqual(20)
   expect(seen.at(-1)).toBe(etcd.revision + 1)
+  await copy.close()
+  await etcd.close()
+})
+
+test('a snapshot of sparse history (an old key beside a compacted hot one) keeps revision order', async () => {
+  const etcd = await open()
+  await etcd.put('old', 'kept since revision 2')
+  for (let i = 0; i < 3000; i++) await etcd.put('hot', `v${i}`)
+  await etcd.compact(2990)
+  await etcd.txn().then(op.put('hot', 'a'), op.put('new', 'b')).commit()
+  const copy = await open({ restoreFrom: await bytesOf(etcd.snapshot()) })
+  for (const rev of [2990, 2995, etcd.revision]) {
+    expect((await copy.get('', { prefix: true, revision: rev })).kvs).toEqual((await etcd.get('', { prefix: true, revision: rev })).kvs)
+  }
   await copy.close()
   await etcd.close()
 })
