@@ -12,7 +12,7 @@ import { LevelBackend } from '../mvcc/backend/level-backend.ts'
 import type { Durability } from '../mvcc/group-commit.ts'
 import type { Backend } from '../mvcc/backend/backend.ts'
 import { attachStorage, restoreStore, type Storage } from './storage.ts'
-import { restoreSnapshot, snapshotStream, type SnapshotSource } from './snapshot.ts'
+import { loadSnapshot, readSnapshot, restoreSnapshot, snapshotStream, type SnapshotSource } from './snapshot.ts'
 import { existsSync, readdirSync } from 'node:fs'
 import { MaintenanceService } from '../maintenance/maintenance-service.ts'
 import type { Member } from '../messages/maintenance.ts'
@@ -51,8 +51,10 @@ export interface OpenOptions {
    */
   checkpointEvery?: number
   /**
-   * restoreFrom builds a new store in `dir` from a snapshot (`engine.snapshot()`'s bytes: a stream, a buffer or a
-   * file path) before opening it. `dir` must be empty or absent.
+   * restoreFrom builds a new store in `dir` from a snapshot before opening it: `engine.snapshot()`'s bytes, a real
+   * etcd 3.4 snapshot (`etcdctl snapshot save`'s file, with or without its SHA-256) or an earlier etcdlite snapshot,
+   * as a stream, a buffer or a file path. `dir` must be empty or absent; a snapshot that is refused
+   * (ETCD_SNAPSHOT_INVALID) leaves it as it was. Without `dir`, the snapshot is loaded into an engine in memory.
    */
   restoreFrom?: SnapshotSource
   /**
@@ -164,8 +166,9 @@ export class Engine extends Client {
   }
 
   /**
-   * snapshot streams a consistent copy of the live store (history since the last compaction, and the leases) as of
-   * now; writes go on meanwhile. Restore it with `open({ dir, restoreFrom })`.
+   * snapshot streams a consistent copy of the live store (history since the last compaction, the leases and the auth
+   * state) as of now, as etcd 3.4 does: a bbolt file in etcd's layout followed by its SHA-256, which `etcdctl snapshot
+   * status` and `etcdctl snapshot restore` read. Writes go on meanwhile. Restore it with `open({ dir, restoreFrom })`.
    * @example await pipeline(Readable.from(etcd.snapshot()), createWriteStream('backup.snap'))
    */
   snapshot(credentials?: CallCredentials): AsyncIterable<Uint8Array> {
@@ -256,8 +259,18 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
     durableRev: () => storage?.committer.durableRev ?? store.rev,
   })
 
-  if (options.restoreFrom !== undefined) {
-    if (options.dir === undefined) throw new TypeError('restoreFrom needs a dir to restore into')
+  if (options.restoreFrom !== undefined && options.dir === undefined) {
+    if (options.backend !== undefined) throw new TypeError('restoreFrom restores into a dir or into memory, not into a backend of your own')
+    // In memory: the snapshot is loaded straight into the store (nothing is kept after close).
+    try {
+      const contents = await readSnapshot(options.restoreFrom)
+      await loadSnapshot(contents, store, lessor)
+      if (contents.auth !== undefined) authStore.restore(contents.auth)
+    } catch (err) {
+      lessor.close()
+      throw err
+    }
+  } else if (options.restoreFrom !== undefined && options.dir !== undefined) {
     if (existsSync(options.dir) && readdirSync(options.dir).length > 0) {
       throw new EtcdError('ETCD_DATA_DIR_INVALID', `etcdlite: cannot restore into ${options.dir}: it is not empty`)
     }
@@ -345,7 +358,11 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
   const snapshot = (credentials?: CallCredentials) => {
     assertOpen()
     checkMaintenanceAdmin(credentials)
-    return snapshotStream(store, lessor, [{ name: AUTH_STATE, value: encodeAuth(authStore.state()) }])
+    const m = member()
+    return snapshotStream(store, lessor, {
+      auth: authStore.state(),
+      member: { id: m.id, name: m.name, peerUrls: m.peerURLs, clientUrls: m.clientURLs },
+    })
   }
   const login = options.user === undefined ? undefined : { user: options.user, password: options.password ?? '' }
   return new Engine(store, services, clock, onClose, async () => storage?.close(), snapshot, stats, login)

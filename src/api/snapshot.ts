@@ -1,80 +1,124 @@
-import { createHash } from 'node:crypto'
 import { Buffer } from 'node:buffer'
-import { createReadStream } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { EtcdError } from '../util/errors.ts'
+import type { StoredAuth } from '../auth/auth-store.ts'
+import type { MemberInfo, SnapshotContents } from '../etcd-snapshot/contents.ts'
+import { invalid, isBolt, readEtcdSnapshot, type ReadOptions } from '../etcd-snapshot/read.ts'
+import { writeEtcdSnapshot } from '../etcd-snapshot/write.ts'
 import type { Lessor } from '../lease/lessor.ts'
-import { FORMAT, type BackendOp, type StoredMeta } from '../mvcc/backend/backend.ts'
-import { decodeLease, decodeRecord, encodeLease, encodeRecord, leaseKey, recordKey } from '../mvcc/backend/encoding.ts'
+import { FORMAT, type BackendOp, type StoredLease, type StoredMeta } from '../mvcc/backend/backend.ts'
+import { decodeLease, decodeRecord } from '../mvcc/backend/encoding.ts'
 import { LevelBackend } from '../mvcc/backend/level-backend.ts'
 import type { KeyRecord } from '../mvcc/key-record.ts'
 import type { MvccStore } from '../mvcc/store.ts'
 
 /**
- * A snapshot is a consistent copy of a live store, as a byte stream:
+ * A snapshot is a consistent copy of a live store as etcd 3.4 makes it: a bbolt database in etcd's layout (see
+ * src/etcd-snapshot/layout.ts) followed by its SHA-256. `etcdctl snapshot status` and `etcdctl snapshot restore` read
+ * it, and a real etcd starts from the restored directory with the same keys, history, leases and auth.
+ *
+ * It holds every revision the store still has (history since the last compaction), every lease and the auth state,
+ * as of the revision it started at. Writes go on while the records are gathered; compaction waits for it.
+ *
+ * Restoring accepts that format, a real etcd 3.4 snapshot (with or without the SHA-256), and etcdlite's earlier
+ * format:
  *
  *   header   one line of JSON: {"format":"etcdlite-snapshot","version":1,"rev":R,"compactRev":C}
  *   frames   kind(1) keyLength(4) key valueLength(4) value, with the backend's own encodings: kind 'r' a record,
- *            kind 'l' a lease
- *            kind 's' a named state blob (the auth state: users, roles, whether auth is on)
+ *            kind 'l' a lease, kind 's' a named state blob (the auth state)
  *   trailer  kind 0xff, then the SHA-256 of every byte before it
- *
- * It holds every revision the store still has (history since the last compaction) and every lease, as of the
- * revision it started at. Writes go on while it streams; compaction waits for it.
  */
 
-const SNAPSHOT_FORMAT = 'etcdlite-snapshot'
-const VERSION = 1
+const LEGACY_FORMAT = 'etcdlite-snapshot'
+const LEGACY_VERSION = 1
 const KIND_RECORD = 0x72
 const KIND_LEASE = 0x6c
 const KIND_STATE = 0x73
 const KIND_END = 0xff
 /** KEYS_PER_CHUNK bounds the work between two yields to the event loop. */
 const KEYS_PER_CHUNK = 5000
+/** RECORDS_PER_CHUNK: records per checkpoint entry a restore writes. */
+const RECORDS_PER_CHUNK = 8192
+/** OPS_PER_BATCH bounds a restore's backend batches. */
+const OPS_PER_BATCH = 10_000
+/** AUTH_STATE names the auth state's blob in the backend (and in etcdlite's earlier snapshots). */
+export const AUTH_STATE = 'auth'
 
 /** SnapshotSource is what `restoreFrom` takes: a snapshot's bytes, as a stream, a buffer, or a file path. */
 export type SnapshotSource = AsyncIterable<Uint8Array> | Uint8Array | string
 
+/** SnapshotExtras are what a snapshot holds beside the store and the leases. */
+export interface SnapshotExtras {
+  readonly auth: StoredAuth
+  /** member is recorded in the `members` bucket, as etcd records its members. */
+  readonly member: MemberInfo
+}
+
 /**
  * snapshotStream streams a consistent snapshot of `store` and `lessor` (see above), as of the revision at the call:
- * the revision and the leases are taken at once, the records as the stream is read.
+ * the revision, the leases and the auth state are taken at once, the records as the stream is read.
  */
-export function snapshotStream(
-  store: MvccStore,
-  lessor: Lessor,
-  states: readonly NamedState[] = [],
-): AsyncGenerator<Uint8Array, void, undefined> {
+export function snapshotStream(store: MvccStore, lessor: Lessor, extras: SnapshotExtras): AsyncGenerator<Uint8Array, void, undefined> {
   const rev = store.rev
   const leases = lessor.ids().map((id) => ({ id, ttl: lessor.get(id)!.ttl }))
-  return streamRecords(store, rev, leases, states)
+  return streamSnapshot(store, rev, leases, extras)
 }
 
-/** NamedState is a state blob kept beside the store (the auth state), snapshotted and restored whole. */
-export interface NamedState {
-  readonly name: string
-  readonly value: Uint8Array
-}
-
-async function* streamRecords(
+async function* streamSnapshot(
   store: MvccStore,
   rev: number,
-  leases: { id: bigint; ttl: number }[],
-  states: readonly NamedState[],
+  leases: StoredLease[],
+  extras: SnapshotExtras,
 ): AsyncGenerator<Uint8Array, void, undefined> {
-  const hash = createHash('sha256')
-  const out = (chunk: Buffer): Buffer => {
-    hash.update(chunk)
-    return chunk
-  }
+  let compactRev = -1
+  const records: KeyRecord[] = []
   for await (const step of walkRecords(store, rev)) {
-    if (step.compactRev !== undefined) {
-      yield out(Buffer.from(JSON.stringify({ format: SNAPSHOT_FORMAT, version: VERSION, rev, compactRev: step.compactRev }) + '\n'))
-      const frames = leases.map((lease) => frame(KIND_LEASE, leaseKey(lease.id), encodeLease(lease)))
-      for (const s of states) frames.push(frame(KIND_STATE, Buffer.from(s.name, 'utf8'), Buffer.from(s.value)))
-      if (frames.length > 0) yield out(Buffer.concat(frames))
-      continue
-    }
-    yield out(Buffer.concat(step.records.map((r) => frame(KIND_RECORD, recordKey(r.modRevision, r.sub), encodeRecord(r)))))
+    if (step.records === undefined) compactRev = step.compactRev
+    else for (const r of step.records) records.push(r)
   }
-  yield Buffer.concat([Buffer.from([KIND_END]), hash.digest()])
+  sortInPlace(records)
+  // The walk held compaction, so the records are exactly what the store keeps after it: the compaction is finished.
+  yield* await writeEtcdSnapshot({ rev, compactRev, finishedCompactRev: compactRev, records, leases, auth: extras.auth }, extras.member)
+}
+
+/**
+ * sortInPlace orders records by {modRevision, sub}. Revisions are dense, so where their span is at most a few times
+ * the number of records a counting sort by revision places each record (a comparison sort of a million records costs
+ * a third of a second), and only the records of one revision (a txn's) are compared. The store sorts what it reads
+ * back the same way; that function is the store's own.
+ */
+function sortInPlace(records: KeyRecord[]): void {
+  if (records.length < 2) return
+  const byRevision = (a: KeyRecord, b: KeyRecord) => a.modRevision - b.modRevision || a.sub - b.sub
+  let min = Infinity
+  let max = -Infinity
+  for (const r of records) {
+    if (r.modRevision < min) min = r.modRevision
+    if (r.modRevision > max) max = r.modRevision
+  }
+  const span = max - min + 1
+  if (span > 4 * records.length + 1024) {
+    records.sort(byRevision)
+    return
+  }
+  const starts = new Int32Array(span + 1)
+  for (const r of records) starts[r.modRevision - min + 1]!++
+  for (let i = 1; i <= span; i++) starts[i]! += starts[i - 1]!
+  const next = starts.slice(0, span)
+  const sorted = new Array<KeyRecord>(records.length)
+  for (const r of records) sorted[next[r.modRevision - min]!++] = r
+  for (let i = 0; i < span; i++) {
+    const from = starts[i]!
+    const to = starts[i + 1]!
+    if (to - from > 1) {
+      const group = sorted.slice(from, to).sort(byRevision)
+      for (let j = 0; j < group.length; j++) sorted[from + j] = group[j]!
+    }
+  }
+  for (let i = 0; i < sorted.length; i++) records[i] = sorted[i]!
 }
 
 /**
@@ -109,51 +153,67 @@ export async function* walkRecords(
   }
 }
 
-function frame(kind: number, key: Buffer, value: Buffer): Buffer {
-  const head = Buffer.allocUnsafe(5)
-  head[0] = kind
-  head.writeUInt32BE(key.length, 1)
-  const mid = Buffer.allocUnsafe(4)
-  mid.writeUInt32BE(value.length, 0)
-  return Buffer.concat([head, key, mid, value])
+/**
+ * readSnapshot reads a snapshot of any accepted format (see above) into its contents, checking it whole first.
+ * @throws EtcdError ETCD_SNAPSHOT_INVALID naming the problem.
+ */
+export async function readSnapshot(source: SnapshotSource, options: ReadOptions = {}): Promise<SnapshotContents> {
+  const bytes = await readAll(source)
+  if (isBolt(bytes)) return readEtcdSnapshot(bytes, options)
+  if (bytes[0] === 0x7b) return readLegacy(bytes)
+  throw invalid('not an etcdlite snapshot nor an etcd snapshot (no bbolt magic number)')
 }
 
 /**
- * restoreSnapshot writes a snapshot into a new data directory, checking its checksum; the directory must be empty
- * or absent. Open the directory afterwards as usual. A corrupt or truncated snapshot is refused and leaves nothing
- * behind but the empty directory.
+ * restoreSnapshot writes a snapshot into a new data directory and returns what it restored; the directory must be
+ * empty or absent (anything else is refused with ETCD_DATA_DIR_INVALID). Open the directory afterwards as usual.
+ * The snapshot is read and checked whole before anything is written; a snapshot that is refused, or a write that
+ * fails, leaves the directory as it was (absent, or empty).
  */
-export async function restoreSnapshot(source: SnapshotSource, dir: string): Promise<void> {
-  const bytes = await readAll(source)
-  const newline = bytes.indexOf(0x0a)
-  const header = newline > 0 ? parseHeader(bytes.subarray(0, newline)) : undefined
-  if (header === undefined) throw new TypeError('restoreFrom: not an etcdlite snapshot')
-  const end = bytes.length - 33
-  if (end < newline + 1 || bytes[end] !== KIND_END) throw new TypeError('restoreFrom: the snapshot is truncated')
-  const digest = createHash('sha256').update(bytes.subarray(0, end)).digest()
-  if (!digest.equals(bytes.subarray(end + 1))) throw new TypeError('restoreFrom: the snapshot is corrupt (checksum mismatch)')
+export async function restoreSnapshot(source: SnapshotSource, dir: string, options: ReadOptions = {}): Promise<SnapshotContents> {
+  const existed = existsSync(dir)
+  if (existed && readdirSync(dir).length > 0) {
+    throw new EtcdError('ETCD_DATA_DIR_INVALID', `etcdlite: cannot restore into ${dir}: it is not empty`)
+  }
+  const contents = await readSnapshot(source, options)
+  try {
+    await writeContents(contents, dir)
+  } catch (err) {
+    if (existed) for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true })
+    else rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
+  return contents
+}
 
+/**
+ * writeContents writes a restored store as a checkpoint (a few large entries, read back fast on open) with a meta
+ * naming it, then the leases and the auth state. A compaction the source had not finished is left for the open to
+ * finish: the meta and the checkpoint say which compaction the records reflect.
+ */
+async function writeContents(contents: SnapshotContents, dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true })
   const backend = await LevelBackend.open(dir)
   try {
+    const id = 1
+    const records = contents.records
+    const chunks = (async function* (): AsyncGenerator<KeyRecord[]> {
+      for (let i = 0; i < records.length; i += RECORDS_PER_CHUNK) yield records.slice(i, i + RECORDS_PER_CHUNK)
+    })()
+    const n = await backend.writeCheckpoint(id, chunks)
     let batch: BackendOp[] = []
-    for (let at = newline + 1; at < end; ) {
-      const kind = bytes[at]!
-      const keyLength = bytes.readUInt32BE(at + 1)
-      const key = bytes.subarray(at + 5, at + 5 + keyLength)
-      const valueLength = bytes.readUInt32BE(at + 5 + keyLength)
-      const value = bytes.subarray(at + 9 + keyLength, at + 9 + keyLength + valueLength)
-      at += 9 + keyLength + valueLength
-      if (kind === KIND_RECORD) batch.push({ kind: 'record', record: decodeRecord(key, value) })
-      else if (kind === KIND_LEASE) batch.push({ kind: 'lease', lease: decodeLease(key, value) })
-      else if (kind === KIND_STATE) batch.push({ kind: 'state', name: key.toString('utf8'), value: Buffer.from(value) })
-      else throw new TypeError('restoreFrom: the snapshot is corrupt (unknown frame)')
-      if (batch.length >= 10_000) {
+    for (const lease of contents.leases) {
+      batch.push({ kind: 'lease', lease })
+      if (batch.length >= OPS_PER_BATCH) {
         await backend.write(batch, false)
         batch = []
       }
     }
-    // The compaction is recorded as unfinished, so opening the store trims anything older than it.
-    const meta: StoredMeta = { format: FORMAT, rev: header.rev, compactRev: header.compactRev, finishedCompactRev: -1 }
+    if (contents.auth !== undefined) {
+      batch.push({ kind: 'state', name: AUTH_STATE, value: Buffer.from(JSON.stringify(contents.auth), 'utf8') })
+    }
+    const checkpoint = { id, rev: contents.rev, chunks: n, compactRev: contents.finishedCompactRev }
+    const meta: StoredMeta = { format: FORMAT, rev: contents.rev, compactRev: contents.compactRev, finishedCompactRev: contents.finishedCompactRev, checkpoint }
     batch.push({ kind: 'meta', meta })
     await backend.write(batch, true)
   } finally {
@@ -161,20 +221,73 @@ export async function restoreSnapshot(source: SnapshotSource, dir: string): Prom
   }
 }
 
-function parseHeader(line: Buffer): { rev: number; compactRev: number } | undefined {
-  try {
-    const h = JSON.parse(line.toString('utf8')) as { format?: unknown; version?: unknown; rev?: unknown; compactRev?: unknown }
-    if (h.format !== SNAPSHOT_FORMAT || typeof h.rev !== 'number' || typeof h.compactRev !== 'number') return undefined
-    if (typeof h.version !== 'number' || h.version > VERSION) throw new TypeError('restoreFrom: the snapshot was written by a newer etcdlite')
-    return { rev: h.rev, compactRev: h.compactRev }
-  } catch (err) {
-    if (err instanceof TypeError) throw err
-    return undefined
+/**
+ * loadSnapshot loads a snapshot's contents into an empty in-memory store and lessor, as a data directory is read
+ * back on open: the records in chunks (letting the event loop run between them), the revisions, the leases (with
+ * their granted TTL, counting from now) and their keys. A compaction the source had not finished is finished here.
+ * The auth state is the caller's to restore.
+ */
+export async function loadSnapshot(contents: SnapshotContents, store: MvccStore, lessor: Lessor): Promise<void> {
+  const records = contents.records
+  for (let i = 0; i < records.length; i += RECORDS_PER_CHUNK) {
+    store.load(records.slice(i, i + RECORDS_PER_CHUNK))
+    await new Promise((resolve) => setImmediate(resolve))
   }
+  store.restoreRevisions(contents.rev, contents.compactRev)
+  for (const lease of contents.leases) lessor.restore(lease.id, lease.ttl)
+  for (const ki of store.index.values()) {
+    const lease = ki.live ? ki.latest.lease : 0n
+    if (lease !== 0n) lessor.attach(lease, ki.key)
+  }
+  if (contents.finishedCompactRev < contents.compactRev) await store.finishCompaction(contents.compactRev)
 }
 
-async function readAll(source: SnapshotSource): Promise<Buffer> {
-  if (typeof source === 'string') source = createReadStream(source)
+/** readLegacy reads etcdlite's earlier snapshot format (see above), checking its checksum first. */
+function readLegacy(bytes: Buffer): SnapshotContents {
+  const newline = bytes.indexOf(0x0a)
+  const header = newline > 0 ? parseLegacyHeader(bytes.subarray(0, newline)) : undefined
+  if (header === undefined) throw invalid('not an etcdlite snapshot nor an etcd snapshot (no bbolt magic number)')
+  const end = bytes.length - 33
+  if (end < newline + 1 || bytes[end] !== KIND_END) throw invalid('the etcdlite snapshot is truncated')
+  const digest = createHash('sha256').update(bytes.subarray(0, end)).digest()
+  if (!digest.equals(bytes.subarray(end + 1))) throw invalid('the etcdlite snapshot is corrupt (checksum mismatch)')
+  const records: KeyRecord[] = []
+  const leases: StoredLease[] = []
+  let auth: StoredAuth | undefined
+  for (let at = newline + 1; at < end; ) {
+    if (at + 9 > end) throw invalid('the etcdlite snapshot is corrupt (a frame runs past its end)')
+    const kind = bytes[at]!
+    const keyLength = bytes.readUInt32BE(at + 1)
+    const key = bytes.subarray(at + 5, at + 5 + keyLength)
+    const valueLength = bytes.readUInt32BE(at + 5 + keyLength)
+    const value = bytes.subarray(at + 9 + keyLength, at + 9 + keyLength + valueLength)
+    at += 9 + keyLength + valueLength
+    if (at > end) throw invalid('the etcdlite snapshot is corrupt (a frame runs past its end)')
+    if (kind === KIND_RECORD) records.push(decodeRecord(key, value))
+    else if (kind === KIND_LEASE) leases.push(decodeLease(key, value))
+    else if (kind === KIND_STATE && key.toString('utf8') === AUTH_STATE) auth = JSON.parse(value.toString('utf8')) as StoredAuth
+    else throw invalid('the etcdlite snapshot is corrupt (unknown frame)')
+  }
+  sortInPlace(records)
+  // Written from a walk that held compaction: the records are already compacted.
+  return { rev: header.rev, compactRev: header.compactRev, finishedCompactRev: header.compactRev, records, leases, auth }
+}
+
+function parseLegacyHeader(line: Buffer): { rev: number; compactRev: number } | undefined {
+  let h: { format?: unknown; version?: unknown; rev?: unknown; compactRev?: unknown }
+  try {
+    h = JSON.parse(line.toString('utf8')) as typeof h
+  } catch {
+    return undefined
+  }
+  if (h.format !== LEGACY_FORMAT || typeof h.rev !== 'number' || typeof h.compactRev !== 'number') return undefined
+  if (typeof h.version !== 'number' || h.version > LEGACY_VERSION) throw invalid('the snapshot was written by a newer etcdlite')
+  return { rev: h.rev, compactRev: h.compactRev }
+}
+
+/** readAll reads a snapshot source whole into memory (a buffer is used as it is, not copied). */
+export async function readAll(source: SnapshotSource): Promise<Buffer> {
+  if (typeof source === 'string') return readFile(source)
   if (source instanceof Uint8Array) return Buffer.from(source.buffer, source.byteOffset, source.byteLength)
   const chunks: Buffer[] = []
   for await (const chunk of source) chunks.push(Buffer.from(chunk))

@@ -291,6 +291,7 @@ export function usage(): string {
     '',
     "Serves etcd's v3 gRPC API from an etcdlite store, so etcdctl and every etcd client work against it.",
     'Each flag can also be set through its environment variable, e.g. --data-dir as ETCD_DATA_DIR.',
+    "Snapshots: etcdlite snapshot save | status | restore (etcd 3.4's format; see etcdlite snapshot help).",
     '',
   ]
   for (const [name, spec] of Object.entries(flags)) {

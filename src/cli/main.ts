@@ -7,10 +7,12 @@ import { ETCD_VERSION } from '../maintenance/maintenance-service.ts'
 import { isEtcdError } from '../util/errors.ts'
 import { assertPortFree, parseListenUrl, PortInUseError, serve, type Serving, type TlsOptions } from '../server/serve.ts'
 import { parseServeArgs, usage, UsageError, type ServeConfig } from './flags.ts'
+import { snapshotCommand } from './snapshot-command.ts'
 
 /**
  * The etcdlite command. `etcdlite serve [flags]` (also `etcdlite [flags]`) serves etcd's v3 API on
  * 127.0.0.1:2379 from a store in ./etcdlite-data, taking etcd's own flags and ETCD_* variables; `npm start` runs it.
+ * `etcdlite snapshot save | status | restore` handles etcd 3.4 snapshots (see snapshot-command.ts).
  * It prints where it listens, and on SIGINT or SIGTERM stops accepting calls, lets the ones in flight finish,
  * writes out what is queued and closes the store. A port or data directory in use is refused with one clear line.
  */
@@ -42,6 +44,11 @@ export async function main(argv: readonly string[], env = process.env, out: Out 
   if (command === 'version' || command === '--version') {
     out.log(`etcdlite ${VERSION} (etcd API ${ETCD_VERSION})`)
     return 0
+  }
+  if (command === 'snapshot') {
+    // A progress bar only on a terminal: redrawn in place on stderr, never into a pipe.
+    const progress = out === console_ && process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : undefined
+    return snapshotCommand(rest, { ...out, ...(progress === undefined ? {} : { progress }) })
   }
   if (command !== undefined && command !== 'serve' && !command.startsWith('-')) {
     out.error(`etcdlite: unknown command ${JSON.stringify(command)}\n\n${usage()}`)

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import {
   status as Status,
   type sendUnaryData,
@@ -183,9 +182,9 @@ export function maintenanceHandlers(ctx: HandlerContext): UntypedServiceImplemen
 }
 
 /**
- * streamSnapshot answers Snapshot with the engine's snapshot (etcdlite's own format, which `open({ dir,
- * restoreFrom })` restores; not a bbolt file for `etcdctl snapshot restore`). The snapshot is taken whole before
- * the first message, so that each message's remainingBytes is exact, as etcd's are.
+ * streamSnapshot answers Snapshot with the engine's snapshot: a bbolt file in etcd 3.4's layout and its SHA-256, which
+ * `etcdctl snapshot save` stores and `etcdctl snapshot restore` reads. The snapshot is taken whole before the first
+ * message, so that each message's remainingBytes is exact, as etcd's are.
  */
 async function streamSnapshot(
   ctx: HandlerContext,
@@ -202,14 +201,14 @@ async function streamSnapshot(
       if (gone) return
       parts.push(part)
     }
-    const blob = etcdctlSized(Buffer.concat(parts))
+    const total = parts.reduce((n, p) => n + p.length, 0)
     let sent = 0
-    do {
-      const chunk = blob.subarray(sent, sent + SNAPSHOT_CHUNK_BYTES)
+    for (const chunk of chunksOf(parts, SNAPSHOT_CHUNK_BYTES)) {
       sent += chunk.length
-      const response: SnapshotResponse = { header, remainingBytes: blob.length - sent, blob: chunk }
+      const response: SnapshotResponse = { header, remainingBytes: total - sent, blob: chunk }
       if (!call.write(snapshotResponse.toWire(response))) await drained(call)
-    } while (sent < blob.length && !gone)
+      if (gone) break
+    }
     if (!gone) call.end()
   } catch (err) {
     if (!gone) call.emit('error', toGrpcStatus(err))
@@ -217,23 +216,35 @@ async function streamSnapshot(
 }
 
 /**
- * etcdctlSized pads an etcdlite snapshot so that etcdctl 3.4's `snapshot save` accepts it: etcdctl checks that the
- * size is a multiple of 512 (bbolt pages) plus a 32-byte SHA-256. The snapshot begins with a JSON header line and
- * ends with an end marker and the SHA-256 of everything before the marker; spaces after the header's JSON are
- * still the same header, so the padding goes there and the checksum is recomputed. Anything not shaped like that
- * is sent as it is.
+ * chunksOf cuts the concatenation of `parts` into chunks of `size` bytes (the last may be shorter; an empty input is
+ * one empty chunk), copying only the chunks that straddle two parts.
  */
-export function etcdctlSized(snapshot: Buffer): Buffer {
-  const newline = snapshot.indexOf(0x0a)
-  const end = snapshot.length - 33
-  if (newline <= 0 || end < newline + 1 || snapshot[end] !== 0xff) return snapshot
-  const header = snapshot.subarray(0, newline)
-  const body = snapshot.subarray(newline + 1, end)
-  const size = header.length + 1 + body.length + 33
-  const pad = (((32 - size) % 512) + 512) % 512
-  if (pad === 0) return snapshot
-  const before = Buffer.concat([header, Buffer.alloc(pad, 0x20), Buffer.from([0x0a]), body])
-  return Buffer.concat([before, Buffer.from([0xff]), createHash('sha256').update(before).digest()])
+export function* chunksOf(parts: readonly Uint8Array[], size: number): Generator<Uint8Array> {
+  let pending: Uint8Array[] = []
+  let pendingBytes = 0
+  let any = false
+  for (const part of parts) {
+    let at = 0
+    while (at < part.length) {
+      const take = Math.min(size - pendingBytes, part.length - at)
+      const piece = part.subarray(at, at + take)
+      at += take
+      if (pendingBytes === 0 && take === size) {
+        any = true
+        yield piece
+        continue
+      }
+      pending.push(piece)
+      pendingBytes += take
+      if (pendingBytes === size) {
+        any = true
+        yield Buffer.concat(pending)
+        pending = []
+        pendingBytes = 0
+      }
+    }
+  }
+  if (pendingBytes > 0 || !any) yield Buffer.concat(pending)
 }
 
 /** drained resolves when a paused call can take writes again, or is gone. */

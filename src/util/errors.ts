@@ -75,6 +75,8 @@ export const errorCatalog = {
     grpc: 'FAILED_PRECONDITION',
   },
   ETCD_BACKEND_FAILED: { message: 'etcdlite: writing to the data directory failed', grpc: 'UNAVAILABLE' },
+  // etcdlite's own: a snapshot file (etcd's bbolt or etcdlite's) that cannot be read. Messages name the problem.
+  ETCD_SNAPSHOT_INVALID: { message: 'etcdlite: invalid snapshot', grpc: 'INVALID_ARGUMENT' },
 } as const
 
 /** EtcdErrorCode is the stable, documented code of an EtcdError. */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, expect, test } from 'vitest'
-import { open } from '../../src/index.ts'
+import { op, open } from '../../src/index.ts'
 
 const dirs: string[] = []
 function freshDir(): string {
@@ -44,6 +44,48 @@ test('a snapshot of a live store round-trips history, leases and compaction stat
   expect((await copy.get('k1', { revision: 25 })).kvs).toEqual((await etcd.get('k1', { revision: 25 })).kvs)
   await expect(copy.get('k1', { revision: 19 })).rejects.toMatchObject({ code: 'ETCD_COMPACTED' })
   expect((await copy.timeToLive(id, { keys: true })).keys.map(String)).toEqual(['leased'])
+  await copy.close()
+  await etcd.close()
+})
+
+test('a snapshot opens in memory too: open({ restoreFrom }) without a dir', async () => {
+  const etcd = await open()
+  for (let i = 0; i < 30; i++) await etcd.put(`k${i % 4}`, `v${i}`)
+  const { id } = await etcd.grant(60)
+  await etcd.put('leased', 'x', { lease: id })
+  await etcd.compact(10)
+  const bytes = await bytesOf(etcd.snapshot())
+  const copy = await open({ restoreFrom: bytes })
+  expect(copy.revision).toBe(etcd.revision)
+  for (const rev of [10, 20, etcd.revision]) {
+    expect((await copy.get('k', { prefix: true, revision: rev })).kvs).toEqual((await etcd.get('k', { prefix: true, revision: rev })).kvs)
+  }
+  await expect(copy.get('k1', { revision: 9 })).rejects.toMatchObject({ code: 'ETCD_COMPACTED' })
+  expect((await copy.timeToLive(id, { keys: true })).keys.map(String)).toEqual(['leased'])
+  // It takes writes on top of the restored revision, and watchers see them.
+  const w = copy.watch('k0', { startRevision: 20 })
+  await copy.put('k0', 'new')
+  const seen: number[] = []
+  for await (const r of w) {
+    for (const e of r.events) seen.push(e.kv.modRevision)
+    if (seen.includes(etcd.revision + 1)) break
+  }
+  expect(seen[0]).toBeGreaterThanOrEqual(20)
+  expect(seen.at(-1)).toBe(etcd.revision + 1)
+  await copy.close()
+  await etcd.close()
+})
+
+test('a snapshot of sparse history (an old key beside a compacted hot one) keeps revision order', async () => {
+  const etcd = await open()
+  await etcd.put('old', 'kept since revision 2')
+  for (let i = 0; i < 3000; i++) await etcd.put('hot', `v${i}`)
+  await etcd.compact(2990)
+  await etcd.txn().then(op.put('hot', 'a'), op.put('new', 'b')).commit()
+  const copy = await open({ restoreFrom: await bytesOf(etcd.snapshot()) })
+  for (const rev of [2990, 2995, etcd.revision]) {
+    expect((await copy.get('', { prefix: true, revision: rev })).kvs).toEqual((await etcd.get('', { prefix: true, revision: rev })).kvs)
+  }
   await copy.close()
   await etcd.close()
 })

@@ -40,18 +40,28 @@ export async function freePort(): Promise<number> {
   })
 }
 
+/**
+ * StartOptions start etcd on an existing data directory (one `etcdctl snapshot restore` wrote, with the same name and
+ * peer port); the directory is then the caller's and is left in place.
+ */
+export interface StartOptions {
+  readonly dataDir: string
+  readonly name: string
+  readonly peerPort: number
+}
+
 /** startEtcd starts a fresh single-member etcd and resolves once it answers on its client port. */
-export async function startEtcd(binary = etcdBinary()): Promise<RealEtcd> {
+export async function startEtcd(binary = etcdBinary(), on?: StartOptions): Promise<RealEtcd> {
   if (binary === undefined) throw new Error('etcd is not installed')
-  const dir = mkdtempSync(join(tmpdir(), 'etcdlite-oracle-'))
+  const dir = on === undefined ? mkdtempSync(join(tmpdir(), 'etcdlite-oracle-')) : undefined
   const client = await freePort()
-  const peer = await freePort()
-  const name = 'oracle'
+  const peer = on?.peerPort ?? (await freePort())
+  const name = on?.name ?? 'oracle'
   const proc: ChildProcess = spawn(
     binary,
     [
       '--name', name,
-      '--data-dir', join(dir, 'data'),
+      '--data-dir', on?.dataDir ?? join(dir!, 'data'),
       '--listen-client-urls', `http://127.0.0.1:${client}`,
       '--advertise-client-urls', `http://127.0.0.1:${client}`,
       '--listen-peer-urls', `http://127.0.0.1:${peer}`,
@@ -69,7 +79,7 @@ export async function startEtcd(binary = etcdBinary()): Promise<RealEtcd> {
     if (proc.exitCode === null) proc.kill('SIGTERM')
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))])
     if (proc.exitCode === null) proc.kill('SIGKILL')
-    rmSync(dir, { recursive: true, force: true })
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
   }
   const deadline = Date.now() + 20_000
   for (;;) {
