@@ -13,6 +13,7 @@ import { FORMAT, type BackendOp, type StoredLease, type StoredMeta } from '../mv
 import { decodeLease, decodeRecord } from '../mvcc/backend/encoding.ts'
 import { LevelBackend } from '../mvcc/backend/level-backend.ts'
 import type { KeyRecord } from '../mvcc/key-record.ts'
+import { sortByRevision } from '../mvcc/sort-by-revision.ts'
 import type { MvccStore } from '../mvcc/store.ts'
 
 /**
@@ -79,46 +80,9 @@ async function* streamSnapshot(
     if (step.records === undefined) compactRev = step.compactRev
     else for (const r of step.records) records.push(r)
   }
-  sortInPlace(records)
   // The walk held compaction, so the records are exactly what the store keeps after it: the compaction is finished.
-  yield* await writeEtcdSnapshot({ rev, compactRev, finishedCompactRev: compactRev, records, leases, auth: extras.auth }, extras.member)
-}
-
-/**
- * sortInPlace orders records by {modRevision, sub}. Revisions are dense, so where their span is at most a few times
- * the number of records a counting sort by revision places each record (a comparison sort of a million records costs
- * a third of a second), and only the records of one revision (a txn's) are compared. The store sorts what it reads
- * back the same way; that function is the store's own.
- */
-function sortInPlace(records: KeyRecord[]): void {
-  if (records.length < 2) return
-  const byRevision = (a: KeyRecord, b: KeyRecord) => a.modRevision - b.modRevision || a.sub - b.sub
-  let min = Infinity
-  let max = -Infinity
-  for (const r of records) {
-    if (r.modRevision < min) min = r.modRevision
-    if (r.modRevision > max) max = r.modRevision
-  }
-  const span = max - min + 1
-  if (span > 4 * records.length + 1024) {
-    records.sort(byRevision)
-    return
-  }
-  const starts = new Int32Array(span + 1)
-  for (const r of records) starts[r.modRevision - min + 1]!++
-  for (let i = 1; i <= span; i++) starts[i]! += starts[i - 1]!
-  const next = starts.slice(0, span)
-  const sorted = new Array<KeyRecord>(records.length)
-  for (const r of records) sorted[next[r.modRevision - min]!++] = r
-  for (let i = 0; i < span; i++) {
-    const from = starts[i]!
-    const to = starts[i + 1]!
-    if (to - from > 1) {
-      const group = sorted.slice(from, to).sort(byRevision)
-      for (let j = 0; j < group.length; j++) sorted[from + j] = group[j]!
-    }
-  }
-  for (let i = 0; i < sorted.length; i++) records[i] = sorted[i]!
+  const inOrder = sortByRevision(records)
+  yield* await writeEtcdSnapshot({ rev, compactRev, finishedCompactRev: compactRev, records: inOrder, leases, auth: extras.auth }, extras.member)
 }
 
 /**
@@ -268,9 +232,8 @@ function readLegacy(bytes: Buffer): SnapshotContents {
     else if (kind === KIND_STATE && key.toString('utf8') === AUTH_STATE) auth = JSON.parse(value.toString('utf8')) as StoredAuth
     else throw invalid('the etcdlite snapshot is corrupt (unknown frame)')
   }
-  sortInPlace(records)
   // Written from a walk that held compaction: the records are already compacted.
-  return { rev: header.rev, compactRev: header.compactRev, finishedCompactRev: header.compactRev, records, leases, auth }
+  return { rev: header.rev, compactRev: header.compactRev, finishedCompactRev: header.compactRev, records: sortByRevision(records), leases, auth }
 }
 
 function parseLegacyHeader(line: Buffer): { rev: number; compactRev: number } | undefined {

@@ -4,6 +4,7 @@ import { HistoryLog } from './history-log.ts'
 import type { KeyIndex } from './key-index.ts'
 import { isTombstone, makeRecord, makeTombstone, type KeyRecord } from './key-record.ts'
 import { StoreIndex } from './store-index.ts'
+import { sortByRevision } from './sort-by-revision.ts'
 
 /** Change is one change a write made: the new record, and the live version it replaced or deleted. */
 export interface Change {
@@ -434,58 +435,4 @@ export class WriteTxn implements WriteView {
   #assertOpen(): void {
     if (!this.#open) throw new Error('mvcc: write txn already ended')
   }
-}
-
-/**
- * sortByRevision orders records by {modRevision, sub}. Revisions are dense integers, so when their span is not much
- * larger than the number of records, a counting sort places each record directly: a comparison sort of a million
- * records was most of a reopen's time, and so was sorting each txn's records by sub afterwards (see below). When
- * the span is large, a comparison sort does it.
- */
-function sortByRevision(records: KeyRecord[]): KeyRecord[] {
-  const byRevision = (a: KeyRecord, b: KeyRecord) => a.modRevision - b.modRevision || a.sub - b.sub
-  let min = Infinity
-  let max = -Infinity
-  for (let i = 0; i < records.length; i++) {
-    const rev = records[i]!.modRevision
-    if (rev < min) min = rev
-    if (rev > max) max = rev
-  }
-  const span = max - min + 1
-  if (span > 4 * records.length + 1024) return records.sort(byRevision)
-  // starts[i + 1] counts revision min + i's records; subEnds[i] is one past its highest sub.
-  const starts = new Int32Array(span + 1)
-  const subEnds = new Float64Array(span)
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i]!
-    const at = r.modRevision - min
-    starts[at + 1]!++
-    if (r.sub >= subEnds[at]!) subEnds[at] = r.sub + 1
-  }
-  // A revision is dense when its records hold subs 0..n-1: each record's place is then its revision's first slot plus
-  // its sub. Others (thinned by compaction) are gathered in their slots and sorted by sub there.
-  let thinned = 0
-  for (let i = 0; i < span; i++) {
-    if (subEnds[i] !== starts[i + 1]) {
-      subEnds[i] = -1
-      thinned++
-    }
-    starts[i + 1]! += starts[i]!
-  }
-  const out = new Array<KeyRecord>(records.length)
-  const next = thinned === 0 ? starts : starts.slice()
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i]!
-    const at = r.modRevision - min
-    if (subEnds[at] === -1) out[next[at]!++] = r
-    else out[starts[at]! + r.sub] = r
-  }
-  if (thinned > 0) {
-    for (let i = 0; i < span; i++) {
-      if (subEnds[i] !== -1 || starts[i + 1]! - starts[i]! < 2) continue
-      const group = out.slice(starts[i], starts[i + 1]).sort(byRevision)
-      for (let j = 0; j < group.length; j++) out[starts[i]! + j] = group[j]!
-    }
-  }
-  return out
 }
