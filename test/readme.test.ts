@@ -5,7 +5,7 @@ import { afterAll, describe, expect, test, vi } from 'vitest'
 
 /**
  * The README's code is a contract: every ```ts block runs as written. Each block is written to a scratch module
- * with `etcdlite` pointing at the source, then imported; a block that throws fails its test.
+ * with `etcdlite` and `etcdlite/testing` pointing at the source, then imported; a block that throws fails its test.
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const readme = readFileSync(join(root, 'README.md'), 'utf8')
@@ -22,7 +22,10 @@ describe('README', () => {
   test.each(blocks.map((code, i) => [i + 1, code] as const))('block %i runs as written', async (i, code) => {
     mkdirSync(scratch, { recursive: true })
     const file = join(scratch, `block-${i}.ts`)
-    writeFileSync(file, code.replaceAll("from 'etcdlite'", `from ${JSON.stringify(join(root, 'src', 'index.ts'))}`))
+    const source = code
+      .replaceAll("from 'etcdlite'", `from ${JSON.stringify(join(root, 'src', 'index.ts'))}`)
+      .replaceAll("from 'etcdlite/testing'", `from ${JSON.stringify(join(root, 'src', 'testing', 'index.ts'))}`)
+    writeFileSync(file, source)
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined)
     try {
       await import(pathToFileURL(file).href)
