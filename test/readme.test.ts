@@ -14,7 +14,15 @@ const scratch = join(root, 'test', '.readme-blocks')
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
+/** fixture is the README's Vitest fixture recipe (a ```ts fixture block): a test file of its own, run as it is. */
+const fixture = /```ts fixture\n([\s\S]*?)```/.exec(readme)?.[1]
+
 describe('README', () => {
+  test('the fixture recipe is test/testing/fixture-recipe.test.ts, which runs as a test file', () => {
+    const file = readFileSync(join(root, 'test', 'testing', 'fixture-recipe.test.ts'), 'utf8')
+    expect(fixture).toBe(file.replace("from '../../src/testing/index.ts'", "from 'etcdlite/testing'"))
+  })
+
   test('has code blocks to run', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(3)
   })
