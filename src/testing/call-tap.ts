@@ -50,6 +50,13 @@ interface StreamCall extends UnaryCall {
   emit(event: string | symbol, ...args: unknown[]): boolean
 }
 
+/** ViewCall is the stand-in call a streaming handler sees: a call's shape, with listeners that can be removed. */
+interface ViewCall extends StreamCall {
+  once(event: string, listener: (...args: unknown[]) => void): unknown
+  off(event: string, listener: (...args: unknown[]) => void): unknown
+  removeListener(event: string, listener: (...args: unknown[]) => void): unknown
+}
+
 /** STOPPED is how a member going away ends a call: what drops, black holes and shutdowns answer. */
 const STOPPED = (): GrpcStatus => toGrpcStatus(new EtcdError('ETCD_STOPPED'))
 
@@ -231,7 +238,7 @@ class TappedStream {
   readonly #call: StreamCall
   readonly #tap: Tap
   readonly #inner = new EventEmitter()
-  readonly view: StreamCall
+  readonly view: ViewCall
   #ended = false
   /** #entries: this stream's recorded requests, which take its final status. */
   readonly #entries: RecordedRequest[] = []
@@ -269,6 +276,18 @@ class TappedStream {
         inner.on(event, listener)
         return this
       },
+      once(event: string, listener: (...args: unknown[]) => void) {
+        inner.once(event, listener)
+        return this
+      },
+      off(event: string, listener: (...args: unknown[]) => void) {
+        inner.off(event, listener)
+        return this
+      },
+      removeListener(event: string, listener: (...args: unknown[]) => void) {
+        inner.off(event, listener)
+        return this
+      },
       write: (message: WireMessage) => this.#response(message),
       end: () => {
         if (this.#ended) return
@@ -288,7 +307,11 @@ class TappedStream {
   start(handler: StreamFn): void {
     const call = this.#call
     this.#tap.streams.add(this)
-    for (const event of ['end', 'drain', 'error']) call.on(event, (...args: unknown[]) => this.#inner.emit(event, ...args))
+    for (const event of ['end', 'drain']) call.on(event, (...args: unknown[]) => this.#inner.emit(event, ...args))
+    // An 'error' with no listener would throw: pass it on only to a handler that listens for it.
+    call.on('error', (...args: unknown[]) => {
+      if (this.#inner.listenerCount('error') > 0) this.#inner.emit('error', ...args)
+    })
     for (const event of ['cancelled', 'close']) {
       call.on(event, (...args: unknown[]) => {
         this.#finish(Status.CANCELLED)
@@ -465,6 +488,7 @@ class TappedStream {
 
   /** #drop ends the stream as a member going away does; the handler hears that its caller is gone. */
   #drop(): void {
+    for (const e of this.#entries) e.fault ??= 'drop'
     this.#fail(STOPPED())
   }
 

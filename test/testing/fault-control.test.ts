@@ -90,7 +90,7 @@ describe('etcdlite serve --fault-control', () => {
     const r = await call(faults, 'POST', body)
     expect(r.status).toBe(400)
     expect(r.type).toBe('application/json')
-    expect(String(r.body.error)).toContain(error)
+    expect(String((r.body as { error?: unknown }).error)).toContain(error)
     expect((await call(faults, 'GET')).body).toEqual({ faults: [{ id: 1, rule: { method: 'KV.Put', fault: 'timeout' }, remaining: null }] })
   })
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Etcd3, type Watcher } from 'etcd3'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { fakeEtcd, type FakeEtcd, type FaultRule } from '../../src/testing/index.ts'
@@ -147,7 +150,7 @@ describe('errors, as etcd 3.4 answers them', () => {
     try {
       fake.faults.add({ method: 'KV', prefix: 'locked/', fault: 'permission-denied' })
       await client.put('free/a').value('1')
-      expect((await failure(() => client.put('locked/a').value('1'))).message).toBe('7 PERMISSION_DENIED: etcdserver: permission denied')
+      expect((await failure(() => client.put('locked/a').value('1').exec())).message).toBe('7 PERMISSION_DENIED: etcdserver: permission denied')
       const txn = client.if('free/a', 'Value', '==', '1').then(client.put('locked/b').value('2'))
       expect((await failure(() => txn.commit())).message).toBe('7 PERMISSION_DENIED: etcdserver: permission denied')
       expect(await fake.dump()).toEqual({ 'free/a': '1' })
@@ -195,9 +198,9 @@ describe.skipIf(binary === undefined)('compared with real etcd 3.4 in the same s
     const a = alice()
     const client = await fresh()
     try {
-      const expected = await failure(() => a.put('db/x').value('2'))
+      const expected = await failure(() => a.put('db/x').value('2').exec())
       fake.faults.add({ method: 'KV.Put', fault: 'permission-denied' })
-      expect(await failure(() => client.put('db/x').value('2'))).toEqual(expected)
+      expect(await failure(() => client.put('db/x').value('2').exec())).toEqual(expected)
       expect(expected.name).toBe('EtcdPermissionDeniedError')
     } finally {
       a.close()
@@ -367,6 +370,32 @@ describe('dropped streams', () => {
       await a.cancel()
     } finally {
       client.close()
+    }
+  })
+
+  test.skipIf(etcdctlMissing !== undefined)('a server stream (Snapshot) is served through the tap, failed or dropped by a rule', async () => {
+    await fresh()
+    for (let i = 0; i < 200; i++) await fake.engine.put(`k/${i}`, 'x'.repeat(1_000))
+    const dir = mkdtempSync(join(tmpdir(), 'etcdlite-fault-snap-'))
+    try {
+      const save = (name: string) => etcdctl(fake.endpoint, ['snapshot', 'save', join(dir, name)])
+      expect((await save('whole.db')).code).toBe(0)
+      // etcdctl tries a snapshot again after UNAVAILABLE: a drop once is survived.
+      fake.faults.add({ method: 'Maintenance.Snapshot', fault: 'drop', times: 1 })
+      expect((await save('dropped-once.db')).code).toBe(0)
+      // An admin call refused: etcd 3.4 answers with the auth package's text, code Unknown, which is not retried.
+      fake.faults.add({ method: 'Maintenance.Snapshot', fault: 'permission-denied', times: 1 })
+      const failed = await save('failed.db')
+      expect(failed.code).not.toBe(0)
+      expect(errorLine(failed.stderr)).toContain('auth: permission denied')
+      expect(fake.requests.of('Maintenance.Snapshot').map((r) => [r.status, r.fault])).toEqual([
+        ['OK', undefined],
+        ['UNAVAILABLE', 'drop'],
+        ['OK', undefined],
+        ['UNKNOWN', 'permission-denied'],
+      ])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 
