@@ -128,6 +128,5 @@ function printable(bytes: Uint8Array): string | undefined {
   } catch {
     return undefined
   }
-  // eslint-disable-next-line no-control-regex
   return /[\u0000-\u0008\u000b-\u001f\u007f]/.test(text) ? undefined : text
 }

@@ -81,8 +81,7 @@ export class TappedStream {
     this.#call = call
     this.#tap = tap
     const inner = this.#inner
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const self = this
+    const ended = () => this.#ended
     this.view = {
       get request() {
         return call.request
@@ -91,7 +90,7 @@ export class TappedStream {
         return call.metadata
       },
       get cancelled() {
-        return call.cancelled || self.#ended
+        return call.cancelled || ended()
       },
       getAuthContext: () => call.getAuthContext?.(),
       getPeer: () => call.getPeer?.() ?? '',
