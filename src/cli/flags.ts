@@ -25,6 +25,8 @@ export interface ServeConfig {
   autoCompaction: { mode: 'periodic'; retentionMs: number } | { mode: 'revision'; retention: number } | undefined
   /** authTokenTtl: seconds a simple token lives unused (--auth-token-ttl; etcd reads 0 as its default, 300). */
   authTokenTtl: number
+  /** faultControl serves the testing kit's fault control at /etcdlite/faults (--fault-control). */
+  faultControl: boolean
 }
 
 /** UsageError is a command line etcdlite cannot run with; the message says why. */
@@ -61,6 +63,11 @@ export const flags: Record<string, FlagSpec> = {
   'auth-token-ttl': { kind: 'string', default: '300', help: 'seconds a simple auth token lives unused (every use starts it again); 0 means the default' },
   durability: { kind: 'string', default: 'fsync', help: "etcdlite: 'fsync' (a write survives power loss) or 'os' (it survives a crash of the process)" },
   'in-memory': { kind: 'bool', default: 'false', help: 'etcdlite: keep the store in memory, ignoring --data-dir' },
+  'fault-control': {
+    kind: 'bool',
+    default: 'false',
+    help: 'etcdlite: serve fault injection for tests as JSON at /etcdlite/faults (loopback clients, or a root token)',
+  },
 }
 
 /**
@@ -189,6 +196,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     durability: inMemory ? undefined : durability,
     autoCompaction: autoCompaction(mode, retention),
     authTokenTtl: authTokenTtl(raw('auth-token-ttl')!),
+    faultControl: bool(raw('fault-control')!, 'fault-control'),
   }
   authToken(raw('auth-token')!)
   if (config.dataDir === '') throw new UsageError('--data-dir must not be empty (use --in-memory to keep no data)')

@@ -8,6 +8,9 @@ import { isEtcdError } from '../util/errors.ts'
 import { assertPortFree, parseListenUrl, PortInUseError, serve, type Serving, type TlsOptions } from '../server/serve.ts'
 import { parseServeArgs, usage, UsageError, type ServeConfig } from './flags.ts'
 import { snapshotCommand } from './snapshot-command.ts'
+import { createTap } from '../testing/call-tap.ts'
+import { faultControl, FAULTS_PATH } from '../testing/fault-control.ts'
+import { Faults } from '../testing/faults.ts'
 
 /**
  * The etcdlite command. `etcdlite serve [flags]` (also `etcdlite [flags]`) serves etcd's v3 API on
@@ -113,9 +116,13 @@ async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv, out: Ou
     return 1
   }
 
-  let serving: Serving
+  let serving: Serving | undefined
+  const current = () => serving?.engine ?? engine
+  const faults = config.faultControl ? new Faults() : undefined
+  const tap = faults === undefined ? undefined : createTap({ faults, engine: current, http: faultControl(faults, current) })
   try {
     serving = await serve({
+      tap,
       engine,
       listenUrls: config.listenClientUrls,
       advertiseUrls: config.advertiseClientUrls,
@@ -140,11 +147,12 @@ async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv, out: Ou
     out.log(`etcdlite: auto-compaction ${a.mode === 'revision' ? `keeps the last ${a.retention} revisions` : `keeps ${a.retentionMs / 1000} s of history`}`)
   }
   for (const url of serving.urls) out.log(`etcdlite: serving client requests on ${url}`)
+  if (faults !== undefined) out.log(`etcdlite: fault control on ${serving.urls[0]}${FAULTS_PATH} (loopback clients, or a root token)`)
 
   let stopping: Promise<void> | undefined
   const stop = () => {
     stopping ??= (async () => {
-      await serving.close()
+      await serving!.close()
       await engine.close()
     })()
     return stopping

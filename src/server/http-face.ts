@@ -15,6 +15,8 @@ export const ETCD_CLUSTER_VERSION = '3.4.0'
 export interface HttpFaceOptions extends GatewayOptions {
   readonly engine: Engine
   readonly metrics: ServerMetrics
+  /** routes answers requests of its own (returning true) before the gateway and the endpoints here. */
+  readonly routes?: (req: IncomingMessage, res: ServerResponse) => boolean
 }
 
 /** HttpFace is the HTTP/1.1 server, which never listens: the front door hands it connections. */
@@ -55,6 +57,7 @@ export function createHttpFace(options: HttpFaceOptions): HttpFace {
           res.end()
           return
         }
+        if (options.routes?.(req, res) === true) return
         if (gateway(req, res)) return
         serveEndpoint(req, res, options)
       } catch {

@@ -75,7 +75,8 @@ export class ServerMetrics {
    * @param lazyServices are counted once called: etcd lists its lock and election services' series only then.
    */
   constructor(sources: MetricsSources, services: readonly ServiceName[], lazyServices: readonly ServiceName[] = []) {
-    const { engine } = sources
+    // The engine is read at each scrape: a server may replace the engine it serves.
+    const engine = () => sources.engine
     for (const service of [...services, ...lazyServices]) {
       for (const m of methods(service)) {
         const type: GrpcType = m.requestStream
@@ -91,7 +92,7 @@ export class ServerMetrics {
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry })
 
-    const stats = () => engine.stats()
+    const stats = () => engine().stats()
     const gauge = (name: string, help: string, read: () => number | Promise<number>) =>
       new Gauge({
         name,
@@ -111,7 +112,7 @@ export class ServerMetrics {
           this.inc(read())
         },
       })
-    const dbSize = async () => (engine.closed ? 0 : (await engine.services.maintenance.status({})).dbSize)
+    const dbSize = async () => (engine().closed ? 0 : (await engine().services.maintenance.status({})).dbSize)
 
     const info = (name: string, help: string, label: string, value: string) =>
       new Gauge({ name, help, labelNames: [label], registers }).set({ [label]: value }, 1)
@@ -140,7 +141,7 @@ export class ServerMetrics {
     counter('etcd_debugging_lease_renewed_total', 'The number of renewed leases seen by the leader.', () => stats().leasesRenewed)
     counter('etcd_debugging_server_lease_expired_total', 'The total number of expired leases.', () => stats().leasesExpired)
     gauge('etcd_debugging_auth_revision', 'The current revision of auth store.', async () =>
-      engine.closed ? 0 : (await engine.services.auth.authStatus({})).authRevision,
+      engine().closed ? 0 : (await engine().services.auth.authStatus({})).authRevision,
     )
 
     const calls = [...this.#calls.values()]

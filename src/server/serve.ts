@@ -6,6 +6,8 @@ import { openFrontDoor, type FrontDoor, type Listener, type TlsOptions } from '.
 import { GRPC_OVERHEAD_BYTES } from './gateway/gateway.ts'
 import { GrpcServer } from './grpc-server.ts'
 import { createHttpFace, type HttpFace } from './http-face.ts'
+import { currentServices } from './current-services.ts'
+import type { ServerTap } from './server-tap.ts'
 import { ServerMetrics } from './metrics.ts'
 import {
   authHandlers,
@@ -19,6 +21,7 @@ import {
 } from './handlers.ts'
 import type { Streams } from './stream-bridge.ts'
 import { electionHandlers, lockHandlers } from './concurrency-handlers.ts'
+import { EtcdError } from '../util/errors.ts'
 import type { ServiceName } from './wire.ts'
 
 export type { TlsOptions } from './front-door.ts'
@@ -47,6 +50,8 @@ export interface ServeOptions extends OpenOptions {
   autoCompaction?: AutoCompactionOptions
   /** shutdownGraceMs: how long close() waits for calls in flight before cutting them off. @default 5000 */
   shutdownGraceMs?: number
+  /** tap wraps every handler (the testing kit's faults and recording). @internal */
+  tap?: ServerTap
 }
 
 /** Serving is a running server. */
@@ -57,8 +62,15 @@ export interface Serving extends AsyncDisposable {
   readonly endpoints: readonly string[]
   /** urls lists every listener as a URL (`http://127.0.0.1:2379`). */
   readonly urls: readonly string[]
-  /** engine is the engine served. */
+  /** engine is the engine served now (see replaceEngine). */
   readonly engine: Engine
+  /**
+   * replaceEngine serves `next` from now on, on the same listeners: open streams (watches, keepalives) and calls
+   * waiting on the old engine end with UNAVAILABLE "etcdserver: server stopped", as from a member going away, and the
+   * old engine is closed. Metrics, /health, the gateway and snapshots follow the new engine. close() then closes
+   * `next` only if serve() opened the first engine itself.
+   */
+  replaceEngine(next: Engine): Promise<void>
   /**
    * close stops accepting calls, lets calls in flight finish (up to shutdownGraceMs), ends open streams with
    * UNAVAILABLE, and closes the engine if serve() opened it. Idempotent.
@@ -89,14 +101,14 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
   }
   for (const l of listeners) if (l.port !== 0) await assertPortFree(l)
 
-  const { engine: given, host: _h, port: _p, listenUrls: _l, advertiseUrls, tls, autoCompaction, shutdownGraceMs, ...engineOptions } = options
-  const engine = given ?? (await open(engineOptions))
+  const { engine: given, host: _h, port: _p, listenUrls: _l, advertiseUrls, tls, autoCompaction, shutdownGraceMs, tap, ...engineOptions } = options
+  let engine = given ?? (await open(engineOptions))
   const maxRequestBytes = options.maxRequestBytes ?? defaults.maxRequestBytes
   const server = new GrpcServer({ maxReceiveMessageBytes: maxRequestBytes + GRPC_OVERHEAD_BYTES })
   const streams: Streams = new Set()
   const urls: string[] = []
   const ctx: HandlerContext = {
-    services: engine.services,
+    services: currentServices(() => engine.services),
     clientUrls: () => advertiseUrls ?? urls,
     streams,
     snapshot: (credentials) => engine.snapshot(credentials),
@@ -116,13 +128,13 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
   const lazy: ServiceName[] = ['v3lockpb.Lock', 'v3electionpb.Election']
   const { header } = await engine.services.maintenance.status({})
   const metrics = new ServerMetrics(
-    { engine, memberId: header.memberId },
+    { get engine() { return engine }, memberId: header.memberId },
     implementations.map(([name]) => name).filter((name) => !lazy.includes(name)),
     lazy,
   )
   const handlers = new Map<ServiceName, UntypedServiceImplementation>()
   for (const [name, impl] of implementations) {
-    const counted = metrics.instrument(name, impl)
+    const counted = metrics.instrument(name, tap === undefined ? impl : tap.wrap(name, impl))
     handlers.set(name, counted)
     server.addService(name, counted)
   }
@@ -131,9 +143,12 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
   const http = createHttpFace({
     handlers,
     maxRequestBytes,
-    engine,
+    get engine() {
+      return engine
+    },
     metrics,
     authEnabled: async () => (await engine.services.auth.authStatus({})).enabled,
+    ...(tap?.http === undefined ? {} : { routes: tap.http }),
   })
   const handoff = {
     grpc: (socket: import('node:stream').Duplex) => server.injectConnection(socket),
@@ -155,24 +170,39 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
     if (given === undefined) await engine.close()
     throw err
   }
-  const stopCompaction = autoCompaction === undefined ? () => {} : startAutoCompaction(engine, autoCompaction)
+  let stopCompaction = autoCompaction === undefined ? () => {} : startAutoCompaction(engine, autoCompaction)
 
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
       stopCompaction()
       for (const door of doors) door.stopAccepting()
+      tap?.release?.()
       await shutdown(server, http, streams, shutdownGraceMs ?? 5_000)
       for (const door of doors) door.destroyPending()
       if (given === undefined) await engine.close()
     })()
     return closing
   }
+  const replaceEngine = async (next: Engine) => {
+    if (closing !== undefined) throw new EtcdError('ETCD_STOPPED')
+    const old = engine
+    if (next === old) return
+    stopCompaction()
+    engine = next
+    stopCompaction = autoCompaction === undefined ? () => {} : startAutoCompaction(engine, autoCompaction)
+    tap?.release?.()
+    for (const end of [...streams]) end()
+    await old.close()
+  }
   return {
     endpoint: endpoints[0]!,
     endpoints,
     urls,
-    engine,
+    get engine() {
+      return engine
+    },
+    replaceEngine,
     close,
     [Symbol.asyncDispose]: close,
   }
