@@ -114,6 +114,19 @@ export type ServiceName =
   | 'v3electionpb.Election'
   | 'grpc.health.v1.Health'
 
+/** SERVICES lists every service etcdlite serves, in the order the server registers them. */
+export const SERVICES: readonly ServiceName[] = [
+  'etcdserverpb.KV',
+  'etcdserverpb.Watch',
+  'etcdserverpb.Lease',
+  'etcdserverpb.Cluster',
+  'etcdserverpb.Maintenance',
+  'etcdserverpb.Auth',
+  'v3lockpb.Lock',
+  'v3electionpb.Election',
+  'grpc.health.v1.Health',
+]
+
 /** methods lists a service's RPCs in .proto order. */
 export function methods(service: ServiceName): MethodInfo[] {
   const svc = loadRoot().lookupService(service)

@@ -17,7 +17,7 @@ import {
   watchRequest,
 } from '../server/codec-streams.ts'
 import { compactionRequest, deleteRangeRequest, putRequest, rangeRequest, txnRequest, type Codec } from '../server/codec.ts'
-import { methods, type ServiceName, type WireMessage } from '../server/wire.ts'
+import { methods, SERVICES, type ServiceName, type WireMessage } from '../server/wire.ts'
 import type { LeaderKey } from '../messages/concurrency.ts'
 import type { RequestOp, TxnRequest } from '../messages/kv.ts'
 
@@ -40,17 +40,6 @@ export interface RpcInfo {
   readonly decode: (wire: WireMessage) => unknown
 }
 
-const SERVICES: readonly ServiceName[] = [
-  'etcdserverpb.KV',
-  'etcdserverpb.Watch',
-  'etcdserverpb.Lease',
-  'etcdserverpb.Cluster',
-  'etcdserverpb.Maintenance',
-  'etcdserverpb.Auth',
-  'v3lockpb.Lock',
-  'v3electionpb.Election',
-  'grpc.health.v1.Health',
-]
 
 /** REQUEST_CODECS: the codec each handler decodes its request with (see src/server/handlers.ts). */
 const REQUEST_CODECS: Record<string, Codec<unknown>> = {

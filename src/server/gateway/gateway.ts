@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls'
 import { StringDecoder } from 'node:string_decoder'
 import { status as Status, type UntypedServiceImplementation } from '@grpc/grpc-js'
 import type { GrpcStatus } from '../status.ts'
-import { methods, type MethodInfo, type ServiceName, type WireMessage } from '../wire.ts'
+import { methods, SERVICES, type MethodInfo, type ServiceName, type WireMessage } from '../wire.ts'
 import { answer, GatewayCall, sendError } from './gateway-call.ts'
 import { fromJson, JsonDecodeError } from './json-codec.ts'
 import { JsonSyntaxError, parseValue } from './json-text.ts'
@@ -41,16 +41,8 @@ interface Route {
   readonly method: MethodInfo
 }
 
-const GATEWAY_SERVICES: readonly ServiceName[] = [
-  'etcdserverpb.KV',
-  'etcdserverpb.Watch',
-  'etcdserverpb.Lease',
-  'etcdserverpb.Cluster',
-  'etcdserverpb.Maintenance',
-  'etcdserverpb.Auth',
-  'v3lockpb.Lock',
-  'v3electionpb.Election',
-]
+/** GATEWAY_SERVICES: etcd's gateway routes every service but gRPC's own health check. */
+const GATEWAY_SERVICES: readonly ServiceName[] = SERVICES.filter((s) => s !== 'grpc.health.v1.Health')
 
 /** routes maps each gateway path to its RPC. Where two RPCs share a path, the later one answers, as in etcd 3.4. */
 export function routes(): Map<string, Route> {
