@@ -254,7 +254,7 @@ export function decodeLease(buf: Buffer): LeaseMessage {
 /**
  * PASSWORD_PREFIX marks an etcdlite password hash (salted scrypt) stored in authpb.User's password field. A password
  * field without it is another system's hash (etcd's bcrypt): etcdlite keeps its bytes, with an empty salt, so that it
- * goes back out unchanged in a later snapshot; no password ever verifies against it in etcdlite.
+ * goes back out unchanged in a later snapshot; passwords verify against it as bcrypt (auth/passwords.ts).
  */
 const PASSWORD_PREFIX = '$etcdlite-scrypt$'
 

@@ -180,7 +180,7 @@ describe.skipIf(binary === undefined)('real etcd snapshots into etcdlite', () =>
     expect(await events(copy)).toEqual(await events(real))
   }, 60_000)
 
-  test('passwords: a real etcd user cannot sign in to etcdlite, and keeps its password through etcd -> etcdlite -> etcd', async () => {
+  test('passwords: a real etcd user signs in to etcdlite with its etcd password, and keeps it through etcd -> etcdlite -> etcd', async () => {
     const etcd = await startEtcd(binary)
     cleanup.push(() => etcd.stop())
     const real = await connect({ endpoints: [etcd.endpoint] })
@@ -192,12 +192,14 @@ describe.skipIf(binary === undefined)('real etcd snapshots into etcdlite', () =>
     const file = join(dir, 'real.db')
     await etcdctl(['--endpoints', etcd.endpoint, 'snapshot', 'save', file])
 
-    // etcd's bcrypt hash cannot be checked by etcdlite: the sign-in fails, it lets no one in.
-    const locked = await open({ dir: join(dir, 'locked'), restoreFrom: file })
-    cleanup.push(() => locked.close())
-    await locked.auth.authEnable()
-    await expect(locked.services.auth.authenticate({ name: 'bob', password: 'bobs-password' })).rejects.toMatchObject({ code: 'ETCD_AUTH_FAILED' })
-    await expect(locked.services.auth.authenticate({ name: 'root', password: '' })).rejects.toMatchObject({ code: 'ETCD_AUTH_FAILED' })
+    // etcd's bcrypt hash verifies in etcdlite: the right password signs in, a wrong or empty one does not.
+    const restored = await open({ dir: join(dir, 'signin'), restoreFrom: file })
+    cleanup.push(() => restored.close())
+    await restored.auth.authEnable()
+    expect((await restored.services.auth.authenticate({ name: 'bob', password: 'bobs-password' })).token).toMatch(/\S/)
+    expect((await restored.services.auth.authenticate({ name: 'root', password: 'root-password' })).token).toMatch(/\S/)
+    await expect(restored.services.auth.authenticate({ name: 'bob', password: 'not-bobs' })).rejects.toMatchObject({ code: 'ETCD_AUTH_FAILED' })
+    await expect(restored.services.auth.authenticate({ name: 'root', password: '' })).rejects.toMatchObject({ code: 'ETCD_AUTH_FAILED' })
 
     // Back into a real etcd, the hashes are the ones etcd wrote: the passwords work there again.
     const copy = await open({ dir: join(dir, 'copy'), restoreFrom: file })
