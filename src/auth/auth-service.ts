@@ -36,7 +36,7 @@ const PERMISSION_TYPES: readonly PermissionType[] = ['READ', 'WRITE', 'READWRITE
 /**
  * AuthService is etcd's Auth service. The admin calls need the root role once auth is on, and the caller is checked
  * before the request is (so a caller without rights learns nothing from the error); changes are on disk before the
- * answer. Authenticate checks the password (scrypt, in constant time) and hands out a simple token.
+ * answer. Authenticate checks the password (bcrypt, as etcd) and hands out a simple token.
  */
 export class AuthService implements Auth {
   readonly #ctx: AuthContext

@@ -1,21 +1,22 @@
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
+import { scrypt, timingSafeEqual } from 'node:crypto'
 import bcrypt from 'bcryptjs'
 
 /**
- * Passwords are kept as salted scrypt hashes (node:crypto), never in clear, and compared in constant time. etcd uses
- * bcrypt; the stored form is etcdlite's own, so the cost is set to take a few tens of milliseconds, as bcrypt's does.
- * A user brought in from a real etcd snapshot keeps etcd's bcrypt hash (an empty salt marks a foreign hash, see
- * etcd-snapshot/messages.ts): it verifies as bcrypt, so that user signs in with the password they had in etcd, and the
- * hash goes back out unchanged into later snapshots.
+ * Passwords are kept as bcrypt hashes, as etcd keeps them (cost 10, etcd's default), never in clear: a snapshot
+ * carries them to a real etcd, whose users then sign in with the same passwords, and users brought in from a real
+ * etcd's snapshot sign in here. A bcrypt hash is stored with an empty salt (see etcd-snapshot/messages.ts).
+ * Data directories written before held salted scrypt hashes (a salt present); those still verify.
  */
-
 /** PasswordHash is what is stored for a user with a password. */
 export interface PasswordHash {
-  /** salt, base64. */
+  /** salt, base64, of an scrypt hash; '' for a bcrypt hash (whose salt is inside it). */
   readonly salt: string
-  /** hash, base64: scrypt(password, salt). */
+  /** hash, base64: scrypt(password, salt), or the bcrypt hash's text. */
   readonly hash: string
 }
+
+/** BCRYPT_COST: etcd's default --bcrypt-cost. */
+const BCRYPT_COST = 10
 
 const KEY_BYTES = 32
 const COST = { N: 16384, r: 8, p: 1 }
@@ -26,20 +27,19 @@ function derive(password: string, salt: Buffer): Promise<Buffer> {
   )
 }
 
-/** hashPassword salts and hashes a password. */
+/** hashPassword hashes a password with bcrypt, as etcd does. */
 export async function hashPassword(password: string): Promise<PasswordHash> {
-  const salt = randomBytes(16)
-  const key = await derive(password, salt)
-  return { salt: salt.toString('base64'), hash: key.toString('base64') }
+  const hash = await bcrypt.hash(password, BCRYPT_COST)
+  return { salt: '', hash: Buffer.from(hash, 'latin1').toString('base64') }
 }
 
 /** BCRYPT_HASH: the form of a bcrypt hash as etcd stores it ("$2a$10$" and 53 more characters). */
 const BCRYPT_HASH = /^\$2[aby]?\$\d\d\$[./A-Za-z0-9]{53}$/
 
-/** verifyPassword tells whether `password` is the one `stored` was made from, in constant time. */
+/** verifyPassword tells whether `password` is the one `stored` was made from (bcrypt's check, or scrypt's in constant time). */
 export async function verifyPassword(password: string, stored: PasswordHash): Promise<boolean> {
   if (stored.salt === '') {
-    // A foreign hash: etcd's bcrypt, or something no password matches.
+    // A bcrypt hash (ours, or etcd's), or a foreign hash no password matches.
     const foreign = Buffer.from(stored.hash, 'base64').toString('latin1')
     return BCRYPT_HASH.test(foreign) && (await bcrypt.compare(password, foreign))
   }

@@ -252,9 +252,9 @@ export function decodeLease(buf: Buffer): LeaseMessage {
 }
 
 /**
- * PASSWORD_PREFIX marks an etcdlite password hash (salted scrypt) stored in authpb.User's password field. A password
- * field without it is another system's hash (etcd's bcrypt): etcdlite keeps its bytes, with an empty salt, so that it
- * goes back out unchanged in a later snapshot; passwords verify against it as bcrypt (auth/passwords.ts).
+ * PASSWORD_PREFIX marks a salted scrypt hash (what etcdlite stored before it stored bcrypt) in authpb.User's password
+ * field; etcd cannot check it. A field without it is a bcrypt hash, as etcd writes one and as etcdlite now writes one
+ * too (kept with an empty salt, auth/passwords.ts): its bytes pass through unchanged in both directions.
  */
 const PASSWORD_PREFIX = '$etcdlite-scrypt$'
 

@@ -94,6 +94,12 @@ describe.skipIf(binary === undefined)('etcdlite snapshots into a real etcd', () 
     await expectSameAuth(client, real)
     // The restored etcd takes writes on top of the restored revision.
     expect((await real.put('new', 'after restore')).header.revision).toBe(rev + 1)
+    // Passwords set in etcdlite are bcrypt, as etcd's: with auth on, etcd signs alice in with hers.
+    await real.auth.userAdd('root', 'rootpw')
+    await real.auth.userGrantRole('root', 'root')
+    await real.auth.authEnable()
+    expect((await real.auth.authenticate('alice', 'secret')).token).not.toBe('')
+    await expect(real.auth.authenticate('alice', 'wrong')).rejects.toMatchObject({ code: 'ETCD_AUTH_FAILED' })
   }, 60_000)
 })
 
