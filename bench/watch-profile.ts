@@ -6,7 +6,8 @@ import { open } from './subject.ts'
  * bench/watch-profile: the fan-out case of bench/watch.ts on its own (the dist build), for profiles. W watchers of
  * one prefix, consumed with for await, while one writer puts to 100 keys under it; a line per round with the
  * events delivered per second. With --alloc, the last round runs under V8's sampling heap profiler (collected
- * objects included) and prints the bytes allocated per event delivered, by allocating function.
+ * objects included) and prints the bytes allocated per event delivered, by allocating function. With --listener,
+ * the watchers are listening watches (`etcd.watch(key, options, listener)`) instead of iterators.
  *
  *   npm run build && node --cpu-prof --cpu-prof-dir=bench/out --expose-gc --import tsx bench/watch-profile.ts 1000 2000 6
  *   node --import tsx bench/profile-summary.ts bench/out/CPU.*.cpuprofile --top 25
@@ -14,11 +15,12 @@ import { open } from './subject.ts'
  */
 const [watchers = 1000, writes = 2000, rounds = 4] = process.argv.slice(2).filter((a) => !a.startsWith('--')).map(Number)
 const alloc = process.argv.includes('--alloc')
+const listener = process.argv.includes('--listener')
 const values = ['x'.repeat(64), 'y'.repeat(64)]
 
 async function round(): Promise<number> {
   const etcd = await open()
-  const consumers = consume(Array.from({ length: watchers }, () => etcd.watch('fan/', { prefix: true })), writes)
+  const consumers = listener ? listen(etcd, writes) : consume(Array.from({ length: watchers }, () => etcd.watch('fan/', { prefix: true })), writes)
   await tick()
   const t0 = performance.now()
   for (let i = 0; i < writes; i++) {
@@ -29,6 +31,19 @@ async function round(): Promise<number> {
   console.log(`${watchers} watchers: ${((consumers.delivered / (performance.now() - t0)) * 1000).toFixed(0)} events/s`)
   await etcd.close()
   return consumers.delivered
+}
+
+/** listen starts the listening watchers; like consume, it counts events and settles when every watcher had `writes`. */
+function listen(etcd: Awaited<ReturnType<typeof open>>, writes: number): { delivered: number; done: Promise<void> } {
+  let finished!: () => void
+  const state = { delivered: 0, done: new Promise<void>((resolve) => (finished = resolve)) }
+  for (let w = 0; w < watchers; w++) {
+    etcd.watch('fan/', { prefix: true }, (result) => {
+      state.delivered += result.events.length
+      if (state.delivered === watchers * writes) finished()
+    })
+  }
+  return state
 }
 
 for (let r = 0; r < rounds - (alloc ? 1 : 0); r++) await round()

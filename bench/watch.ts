@@ -77,6 +77,29 @@ const fanOutSystems: Record<string, FanOut> = {
     await etcd.close()
     return events
   },
+  'etcdlite memory, listener': async (watchers, n, timer) => {
+    const etcd = await open()
+    let delivered = 0
+    let finished!: () => void
+    const all = new Promise<void>((resolve) => (finished = resolve))
+    const total = watchers * n
+    for (let w = 0; w < watchers; w++) {
+      etcd.watch('fan/', { prefix: true }, (result) => {
+        delivered += result.events.length
+        if (delivered === total) finished()
+      })
+    }
+    await tick()
+    timer.start()
+    for (let i = 0; i < n; i++) {
+      await etcd.put(keyOf(i), valueOf(i))
+      if (i % 64 === 0) await tick()
+    }
+    await all
+    const events = done(timer, delivered, total)
+    await etcd.close()
+    return events
+  },
   'antietcd memory': async (watchers, n, timer) => {
     const anti = await openAnti()
     let delivered = 0

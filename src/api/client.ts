@@ -16,6 +16,7 @@ import type {
 } from '../messages/lease.ts'
 import { keepAliveLoop, keepAliveOnce } from './lease-client.ts'
 import { watchLoop, type Watching, type WatchOptions } from './watch-client.ts'
+import { watchListen, type WatchListener, type WatchSubscription } from './watch-listener.ts'
 import { deleteRequest, opResponse, rangeRequest, type Op, type OpResponse } from './ops.ts'
 import type { DeleteOptions, GetOptions, PutOptions } from './options.ts'
 import type { Services } from './services.ts'
@@ -140,7 +141,17 @@ export class Client {
    * order, each revision's events in one result. `break` or `cancel()` stops it.
    * @example for await (const { events } of etcd.watch('config/', { prefix: true })) console.log(events)
    */
-  watch(key: BytesLike, options: WatchOptions = {}): Watching {
+  watch(key: BytesLike, options?: WatchOptions): Watching
+  /**
+   * watch with a listener calls it with each result instead of being iterated (see WatchListener): the fastest way
+   * to follow changes in process, with no promise per result.
+   * @example const sub = etcd.watch('config/', { prefix: true }, ({ events }) => reload(events)); await sub.cancel()
+   */
+  watch(key: BytesLike, options: WatchOptions, listener: WatchListener): WatchSubscription
+  watch(key: BytesLike, listener: WatchListener): WatchSubscription
+  watch(key: BytesLike, options: WatchOptions | WatchListener = {}, listener?: WatchListener): Watching | WatchSubscription {
+    if (typeof options === 'function') return watchListen(this.#calls.watch, key, {}, options)
+    if (listener !== undefined) return watchListen(this.#calls.watch, key, options, listener)
     return watchLoop(this.#calls.watch, key, options)
   }
 

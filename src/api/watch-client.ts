@@ -1,8 +1,10 @@
 import type { BytesLike } from '../util/bytes.ts'
-import type { KeyValue, ResponseHeader } from '../messages/kv.ts'
 import { isPollStream, type BidiStream, type PollStream, type StreamReader } from '../messages/stream.ts'
-import type { Event, Watch, WatchFilter, WatchRequest, WatchResponse } from '../messages/watch.ts'
+import type { Watch, WatchFilter, WatchRequest, WatchResponse } from '../messages/watch.ts'
 import { keyRange, type KeyRangeOptions } from './options.ts'
+import { WatchResults, type WatchResult } from './watch-results.ts'
+
+export type { WatchEvent, WatchResult } from './watch-results.ts'
 
 /** WatchOptions: one field per option of etcd's Go client Watch (clientv3.WithRev, WithPrefix, WithPrevKV, ...). */
 export interface WatchOptions extends KeyRangeOptions {
@@ -14,28 +16,6 @@ export interface WatchOptions extends KeyRangeOptions {
   filters?: WatchFilter[]
   /** progressNotify asks for periodic empty responses carrying the revision while nothing happens. */
   progressNotify?: boolean
-}
-
-/** WatchEvent is one change, as etcd's client reports it. */
-export interface WatchEvent {
-  type: 'put' | 'delete'
-  kv: KeyValue
-  prevKv?: KeyValue
-}
-
-/**
- * WatchResult is one response of a watch: events of whole revisions, or a progress notice, or the cancellation.
- * Results carrying events are shared by the watches that receive the same events and are frozen (the result, its
- * events array and each event); the key and value bytes are shared Buffers: read them, copy them to change them.
- */
-export interface WatchResult {
-  header: ResponseHeader
-  watchId: number
-  events: WatchEvent[]
-  /** compactRevision is set when the requested history was compacted away; the watch is then canceled. */
-  compactRevision: number
-  canceled: boolean
-  cancelReason: string
 }
 
 /** Watching is a running watch: iterate it with `for await`; `cancel()` or `break` stops it. */
@@ -50,6 +30,11 @@ export interface Watching extends AsyncIterableIterator<WatchResult> {
  * the engine's watcher behind, to catch up from history later, instead of buffering without bound.
  */
 export function watchLoop(watch: Watch, key: BytesLike, options: WatchOptions = {}): Watching {
+  return new WatchIterator(openWatchStream(watch, key, options))
+}
+
+/** openWatchStream opens a watch stream and sends the create request of one watcher (fragments asked for, and joined by WatchResults). */
+export function openWatchStream(watch: Watch, key: BytesLike, options: WatchOptions): BidiStream<WatchRequest, WatchResponse> {
   const stream = watch.watch()
   stream.send({
     createRequest: {
@@ -61,37 +46,7 @@ export function watchLoop(watch: Watch, key: BytesLike, options: WatchOptions = 
       fragment: true,
     },
   })
-  return new WatchIterator(stream)
-}
-
-function clientEvent(e: Event): WatchEvent {
-  return Object.freeze({ type: e.type === 'PUT' ? 'put' : 'delete', kv: e.kv, ...(e.prevKv ? { prevKv: e.prevKv } : {}) })
-}
-
-/**
- * sharedStep makes the iterator result of a services-level events response. The engine shares one response among
- * the watchers that get the same events (see watch-wire.ts), and hands it to them one after another, so the result
- * made last is remembered and shared too: frozen, with a frozen events array, like the response it is made from.
- */
-let lastResponse: WatchResponse | undefined
-let lastStep: IteratorResult<WatchResult> | undefined
-function sharedStep(r: WatchResponse): IteratorResult<WatchResult> {
-  if (r === lastResponse) return lastStep!
-  const step: IteratorResult<WatchResult> = Object.freeze({ done: false, value: Object.freeze(result(r, Object.freeze(r.events.map(clientEvent)))) })
-  lastResponse = r
-  lastStep = step
-  return step
-}
-
-function result(r: WatchResponse, events: readonly WatchEvent[]): WatchResult {
-  return {
-    header: r.header,
-    watchId: r.watchId,
-    events: events as WatchEvent[],
-    compactRevision: r.compactRevision,
-    canceled: r.canceled,
-    cancelReason: r.cancelReason,
-  }
+  return stream
 }
 
 const DONE: IteratorResult<WatchResult> = Object.freeze({ done: true, value: undefined })
@@ -113,8 +68,7 @@ function captureResolve(resolve: (step: IteratorResult<WatchResult>) => void): v
 class WatchIterator implements Watching, StreamReader {
   readonly #stream: BidiStream<WatchRequest, WatchResponse>
   readonly #poll: PollStream<WatchRequest, WatchResponse> | undefined
-  /** #partial collects the events of fragments until the last piece of their response. */
-  #partial: WatchEvent[] | undefined
+  readonly #results = new WatchResults()
   #resolve: ((step: IteratorResult<WatchResult>) => void) | undefined
   #done = false
 
@@ -186,25 +140,11 @@ class WatchIterator implements Watching, StreamReader {
     return DONE
   }
 
-  /**
-   * #step turns one services-level response into a result, or undefined when it makes none: the created response
-   * is consumed and fragments are joined; a cancellation ends the iteration after it.
-   */
+  /** #step turns one services-level response into a result (see WatchResults); a cancellation ends the watch after it. */
   #step(r: WatchResponse): IteratorResult<WatchResult> | undefined {
-    if (r.created && !r.canceled) return undefined
-    if (r.fragment) {
-      const events = r.events.map(clientEvent)
-      this.#partial = this.#partial === undefined ? events : this.#partial.concat(events)
-      return undefined
-    }
-    if (r.canceled) this.#end()
-    const partial = this.#partial
-    if (partial !== undefined) {
-      this.#partial = undefined
-      return { done: false, value: result(r, partial.concat(r.events.map(clientEvent))) }
-    }
-    if (r.canceled || r.events.length === 0) return { done: false, value: result(r, r.events.map(clientEvent)) }
-    return sharedStep(r)
+    const step = this.#results.step(r)
+    if (this.#results.ended) this.#end()
+    return step
   }
 
   return(): Promise<IteratorResult<WatchResult>> {

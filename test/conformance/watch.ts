@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, test } from 'vitest'
-import { defaults, op, type WatchFilter, type WatchOptions, type WatchResponse } from '../../src/index.ts'
+import { defaults, op, type WatchFilter, type WatchOptions, type WatchResponse, type WatchResult } from '../../src/index.ts'
 import type { Harness, Target } from './harness.ts'
 import { lacks } from './harness.ts'
 import { currentRevision, kvPair, text, useTarget } from './helpers.ts'
-import { deletedKv, eventsOf, Reader, revisionsOf, watchSession, wholeRevisions, type WatchSession } from './streams.ts'
+import { deletedKv, eventsOf, Reader, revisionsOf, WAIT_MS, watchSession, wholeRevisions, type WatchSession } from './streams.ts'
 
 const DUPLICATE_ID = 'mvcc: duplicate watch ID provided on the WatchStream'
 
@@ -24,6 +24,14 @@ function shape(r: WatchResponse): Partial<WatchResponse> {
   }
 }
 
+/** outcome flattens client-level results into their events and cancellations, for comparing two forms of one watch. */
+function outcome(results: readonly WatchResult[]): unknown[] {
+  return results.flatMap((r) => [
+    ...eventsOf([r]),
+    ...(r.canceled ? [{ canceled: true, compactRevision: r.compactRevision, cancelReason: r.cancelReason }] : []),
+  ])
+}
+
 /** plain is the shape of a response that is neither created, canceled nor carrying events: a progress notice. */
 function progressShape(watchId: number): Partial<WatchResponse> {
   return { watchId, created: false, canceled: false, compactRevision: 0, cancelReason: '', events: [] }
@@ -42,9 +50,9 @@ function progressShape(watchId: number): Partial<WatchResponse> {
 export function registerWatch(h: Harness): void {
   describe(`watch (${h.name})`, () => {
     const target = useTarget(h)
-    const cleanups: (() => void)[] = []
-    afterEach(() => {
-      for (const fn of cleanups.splice(0)) fn()
+    const cleanups: (() => void | Promise<void>)[] = []
+    afterEach(async () => {
+      for (const fn of cleanups.splice(0)) await fn()
     })
 
     /** session opens a services-level watch stream, closed after the test. */
@@ -54,11 +62,26 @@ export function registerWatch(h: Harness): void {
       return s
     }
 
-    /** watch opens a client-level watch and a reader over its results, canceled after the test. */
+    /**
+     * watch opens a client-level watch and a reader over its results, canceled after the test. Beside it runs the
+     * same watch in the listener form (`etcd.watch(key, options, listener)`): after the test, the listener must have
+     * heard exactly what the iterator read, event for event and cancellation for cancellation (results may group
+     * revisions differently: a listener never falls behind, an unread iterator does).
+     */
     function watch(etcd: Target, key: string, options: WatchOptions) {
       const w = etcd.watch(key, options)
-      cleanups.push(() => void w.cancel())
-      return new Reader(w)
+      const reader = new Reader(w)
+      const heard: WatchResult[] = []
+      const sub = etcd.watch(key, options, (r) => void heard.push(r))
+      cleanups.push(async () => {
+        await w.cancel()
+        const read = outcome(reader.received)
+        const deadline = Date.now() + WAIT_MS
+        while (outcome(heard).length < read.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
+        await sub.cancel()
+        expect(outcome(heard).slice(0, read.length), 'what the listener form heard').toEqual(read)
+      })
+      return reader
     }
 
     describe('create and watch ids (services level)', () => {

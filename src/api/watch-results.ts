@@ -1,0 +1,84 @@
+import type { KeyValue, ResponseHeader } from '../messages/kv.ts'
+import type { Event, WatchResponse } from '../messages/watch.ts'
+
+/** WatchEvent is one change, as etcd's client reports it. */
+export interface WatchEvent {
+  type: 'put' | 'delete'
+  kv: KeyValue
+  prevKv?: KeyValue
+}
+
+/**
+ * WatchResult is one response of a watch: events of whole revisions, or a progress notice, or the cancellation.
+ * Results carrying events are shared by the watches that receive the same events and are frozen (the result, its
+ * events array and each event); the key and value bytes are shared Buffers: read them, copy them to change them.
+ */
+export interface WatchResult {
+  header: ResponseHeader
+  watchId: number
+  events: WatchEvent[]
+  /** compactRevision is set when the requested history was compacted away; the watch is then canceled. */
+  compactRevision: number
+  canceled: boolean
+  cancelReason: string
+}
+
+function clientEvent(e: Event): WatchEvent {
+  return Object.freeze({ type: e.type === 'PUT' ? 'put' : 'delete', kv: e.kv, ...(e.prevKv ? { prevKv: e.prevKv } : {}) })
+}
+
+/**
+ * sharedStep makes the iterator result of a services-level events response. The engine shares one response among
+ * the watchers that get the same events (see watch-wire.ts), and hands it to them one after another, so the result
+ * made last is remembered and shared too: frozen, with a frozen events array, like the response it is made from.
+ */
+let lastResponse: WatchResponse | undefined
+let lastStep: IteratorResult<WatchResult> | undefined
+function sharedStep(r: WatchResponse): IteratorResult<WatchResult> {
+  if (r === lastResponse) return lastStep!
+  const step: IteratorResult<WatchResult> = Object.freeze({ done: false, value: Object.freeze(result(r, Object.freeze(r.events.map(clientEvent)))) })
+  lastResponse = r
+  lastStep = step
+  return step
+}
+
+function result(r: WatchResponse, events: readonly WatchEvent[]): WatchResult {
+  return {
+    header: r.header,
+    watchId: r.watchId,
+    events: events as WatchEvent[],
+    compactRevision: r.compactRevision,
+    canceled: r.canceled,
+    cancelReason: r.cancelReason,
+  }
+}
+
+/**
+ * WatchResults turns one watch stream's services-level responses into client results, for the iterator and the
+ * listener forms alike: the created response is consumed, fragments are joined, and a cancellation ends the watch
+ * after it (it is a result: it carries the reason or the compact revision).
+ */
+export class WatchResults {
+  /** #partial collects the events of fragments until the last piece of their response. */
+  #partial: WatchEvent[] | undefined
+  /** ended is true once a cancellation came: nothing follows it. */
+  ended = false
+
+  /** step is the result `r` makes, or undefined when it makes none (the created response, a fragment). */
+  step(r: WatchResponse): IteratorResult<WatchResult> | undefined {
+    if (r.created && !r.canceled) return undefined
+    if (r.fragment) {
+      const events = r.events.map(clientEvent)
+      this.#partial = this.#partial === undefined ? events : this.#partial.concat(events)
+      return undefined
+    }
+    if (r.canceled) this.ended = true
+    const partial = this.#partial
+    if (partial !== undefined) {
+      this.#partial = undefined
+      return { done: false, value: result(r, partial.concat(r.events.map(clientEvent))) }
+    }
+    if (r.canceled || r.events.length === 0) return { done: false, value: result(r, r.events.map(clientEvent)) }
+    return sharedStep(r)
+  }
+}
