@@ -108,7 +108,7 @@ describe('watch with a listener', () => {
     await using etcd = await open()
     expect(() => etcd.watch('k', {}, 'nope' as never)).toThrow(TypeError)
     expect(() => etcd.watch('k', {}, null as never)).toThrow(TypeError)
-    expect(etcd.services.watch.streams).toBe(0)
+    expect(etcd.stats().watchers).toBe(0)
   })
 
   test('a listener that throws: the others still hear the result, its own watch goes on, the error is uncaught', () => {
