@@ -3,7 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises'
 import { crc32 } from 'node:zlib'
 
 /** WAL_BYTES is the size the log file is preallocated to; when full, it starts over (see WriteAheadLog.reset). */
-export const WAL_BYTES = 16 * 2 ** 20
+export const WAL_BYTES = 4 * 2 ** 20
 
 /** DSYNC makes every write to the log synchronous to the disk (0 where the platform lacks O_DSYNC). */
 const DSYNC: number = constants.O_DSYNC ?? 0
@@ -40,17 +40,9 @@ export class WriteAheadLog {
    * valid frames, oldest first. The caller applies them, makes them durable, then calls reset().
    */
   static async open(path: string): Promise<{ wal: WriteAheadLog; frames: Buffer[] }> {
-    let file: FileHandle
-    let created = false
+    await preallocate(path)
+    const file = await open(path, constants.O_RDWR | DSYNC)
     try {
-      file = await open(path, constants.O_RDWR | DSYNC)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-      file = await open(path, constants.O_RDWR | constants.O_CREAT | DSYNC)
-      created = true
-    }
-    try {
-      if (created || (await file.stat()).size < WAL_BYTES) await preallocate(file)
       const header = Buffer.alloc(HEADER_BYTES)
       await file.read(header, 0, HEADER_BYTES, 0)
       const generation = header.readUInt32LE(0) === MAGIC ? header.readUInt32LE(4) : 0
@@ -101,11 +93,21 @@ export class WriteAheadLog {
   }
 }
 
-/** preallocate writes zeros over the whole log once, so later syncs flush data only. */
-async function preallocate(file: FileHandle): Promise<void> {
-  const zeros = Buffer.alloc(2 ** 20)
-  for (let at = 0; at < WAL_BYTES; at += zeros.length) await file.write(zeros, 0, zeros.length, at)
-  await file.sync()
+/**
+ * preallocate creates the log, or grows one shorter than WAL_BYTES, writing zeros up to WAL_BYTES, so later syncs
+ * flush data only; written through a handle of its own without O_DSYNC, and synced once at the end.
+ */
+async function preallocate(path: string): Promise<void> {
+  const file = await open(path, constants.O_RDWR | constants.O_CREAT)
+  try {
+    const size = (await file.stat()).size
+    if (size >= WAL_BYTES) return
+    const zeros = Buffer.alloc(2 ** 20)
+    for (let at = size; at < WAL_BYTES; at += zeros.length) await file.write(zeros, 0, Math.min(zeros.length, WAL_BYTES - at), at)
+    await file.sync()
+  } finally {
+    await file.close()
+  }
 }
 
 /** frameCrc covers a frame's generation, sequence and payload (everything after the crc field). */
