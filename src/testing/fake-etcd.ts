@@ -4,6 +4,7 @@ import { ManualClock, systemClock, type Clock } from '../util/clock.ts'
 import { createTap } from './call-tap.ts'
 import { DEFAULT_ROOT_PASSWORD, setUpAuth, type FakeAuthOptions } from './fake-auth.ts'
 import { prepareTls, type FakeTls, type FakeTlsOptions, type PreparedTls } from './fake-tls.ts'
+import { withDeadMember } from './dead-member.ts'
 import { Faults } from './faults.ts'
 import { RequestLog } from './requests.ts'
 import { applySeed, type Seed } from './seed.ts'
@@ -117,7 +118,7 @@ export async function fakeEtcd(options: FakeEtcdOptions = {}): Promise<FakeEtcd<
       port: 0,
       shutdownGraceMs: 1_000,
       maxRequestBytes: engineOptions.maxRequestBytes,
-      tap: createTap({ faults, ...(record === false ? {} : { requests }), engine: () => server.engine }),
+      tap: withDeadMember(createTap({ faults, ...(record === false ? {} : { requests }), engine: () => server.engine }), faults),
     })
   } catch (err) {
     tls?.remove()

@@ -25,6 +25,8 @@ export interface RealEtcd {
   /** endpoint is host:port of the client URL. */
   readonly endpoint: string
   stop(): Promise<void>
+  /** kill ends the process at once (SIGKILL), as a crash does, and waits for it to be gone; stop() then cleans up. */
+  kill(): Promise<void>
 }
 
 /** freePort asks the OS for a free loopback port. */
@@ -99,7 +101,11 @@ export async function startEtcd(binary = etcdBinary(), on?: StartOptions): Promi
     }
     await new Promise((r) => setTimeout(r, 100))
   }
-  return { endpoint: `127.0.0.1:${client}`, stop }
+  const kill = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+    await exited
+  }
+  return { endpoint: `127.0.0.1:${client}`, stop, kill }
 }
 
 /**

@@ -100,7 +100,7 @@ describe('errors, as etcd 3.4 answers them', () => {
     ['timeout', 'etcdserver: request timed out'],
     ['leader-changed', 'etcdserver: leader changed'],
     ['too-many-requests', 'etcdserver: too many requests'],
-    ['unavailable', 'etcdserver: server stopped'],
+    ['stopping', 'etcdserver: server stopped'],
     ['permission-denied', 'etcdserver: permission denied'],
   ] as const)('%s: etcdctl prints etcd\'s error', async (fault, text) => {
     if (etcdctlMissing !== undefined) return
@@ -115,7 +115,7 @@ describe('errors, as etcd 3.4 answers them', () => {
   test.each([
     ['no-leader', 'GRPCUnavailableError', '14 UNAVAILABLE: etcdserver: no leader'],
     ['leader-changed', 'GRPCUnavailableError', '14 UNAVAILABLE: etcdserver: leader changed'],
-    ['unavailable', 'GRPCUnavailableError', '14 UNAVAILABLE: etcdserver: server stopped'],
+    ['stopping', 'GRPCUnavailableError', '14 UNAVAILABLE: etcdserver: server stopped'],
     ['timeout', 'GRPCUnavailableError', '14 UNAVAILABLE: etcdserver: request timed out'],
     ['too-many-requests', 'GRPCResourceExhastedError', '8 RESOURCE_EXHAUSTED: etcdserver: too many requests'],
   ] as const)('%s: the etcd3 client fails with its error for that status', async (fault, name, message) => {
