@@ -28,7 +28,7 @@ export interface ServerTap {
   attach?(server: TappedServer): void
 }
 
-/** TappedServer: what a tap may do to the server it wraps. */
+/** TappedServer: what a tap may do to the server it wraps. @internal */
 export interface TappedServer {
   /** cutConnections destroys every open gRPC connection, as a member that died. */
   cutConnections(): void
