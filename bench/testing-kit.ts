@@ -4,7 +4,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Etcd3 } from 'etcd3'
-import { etcdBinary, freePort } from '../test/support/real-etcd.ts'
+import { etcdBinary, freePort, singleMemberArgs } from '../test/support/real-etcd.ts'
 import { emit, machine, quick, type Result } from './lib.ts'
 import { testing } from './subject.ts'
 
@@ -111,21 +111,7 @@ async function spawnToFirstPut(binary: string): Promise<{ ms: number; etcd: Spaw
   const dir = mkdtempSync(join(tmpdir(), 'etcdlite-bench-etcd-'))
   const [client, peer] = [await freePort(), await freePort()]
   const t = performance.now()
-  const proc: ChildProcess = spawn(
-    binary,
-    [
-      '--name', 'bench',
-      '--data-dir', join(dir, 'data'),
-      '--listen-client-urls', `http://127.0.0.1:${client}`,
-      '--advertise-client-urls', `http://127.0.0.1:${client}`,
-      '--listen-peer-urls', `http://127.0.0.1:${peer}`,
-      '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
-      '--initial-cluster', `bench=http://127.0.0.1:${peer}`,
-      '--log-level', 'error',
-      '--logger', 'zap',
-    ],
-    { stdio: 'ignore' },
-  )
+  const proc: ChildProcess = spawn(binary, singleMemberArgs('bench', join(dir, 'data'), client, peer), { stdio: 'ignore' })
   const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()))
   const etcd: SpawnedEtcd = {
     endpoint: `127.0.0.1:${client}`,

@@ -52,6 +52,21 @@ export interface StartOptions {
   readonly peerPort: number
 }
 
+/** singleMemberArgs are etcd's flags for a single-member cluster on loopback ports, logging errors only. */
+export function singleMemberArgs(name: string, dataDir: string, clientPort: number, peerPort: number): string[] {
+  return [
+    '--name', name,
+    '--data-dir', dataDir,
+    '--listen-client-urls', `http://127.0.0.1:${clientPort}`,
+    '--advertise-client-urls', `http://127.0.0.1:${clientPort}`,
+    '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
+    '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
+    '--initial-cluster', `${name}=http://127.0.0.1:${peerPort}`,
+    '--log-level', 'error',
+    '--logger', 'zap',
+  ]
+}
+
 /** startEtcd starts a fresh single-member etcd and resolves once it answers on its client port. */
 export async function startEtcd(binary = etcdBinary(), on?: StartOptions): Promise<RealEtcd> {
   if (binary === undefined) throw new Error('etcd is not installed')
@@ -59,21 +74,9 @@ export async function startEtcd(binary = etcdBinary(), on?: StartOptions): Promi
   const client = await freePort()
   const peer = on?.peerPort ?? (await freePort())
   const name = on?.name ?? 'oracle'
-  const proc: ChildProcess = spawn(
-    binary,
-    [
-      '--name', name,
-      '--data-dir', on?.dataDir ?? join(dir!, 'data'),
-      '--listen-client-urls', `http://127.0.0.1:${client}`,
-      '--advertise-client-urls', `http://127.0.0.1:${client}`,
-      '--listen-peer-urls', `http://127.0.0.1:${peer}`,
-      '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
-      '--initial-cluster', `${name}=http://127.0.0.1:${peer}`,
-      '--log-level', 'error',
-      '--logger', 'zap',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  )
+  const proc: ChildProcess = spawn(binary, singleMemberArgs(name, on?.dataDir ?? join(dir!, 'data'), client, peer), {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   let log = ''
   proc.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)))
   const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()))

@@ -2,6 +2,7 @@ import { Etcd3 } from 'etcd3'
 import { describe, expect, test } from 'vitest'
 import { fakeEtcd } from '../../src/testing/index.ts'
 import { etcdctl, etcdctlMissing } from '../server/helpers.ts'
+import { errorLine, failure } from './client-errors.ts'
 import { etcdBinary, startEtcd } from '../support/real-etcd.ts'
 
 /**
@@ -12,21 +13,6 @@ import { etcdBinary, startEtcd } from '../support/real-etcd.ts'
 
 const binary = etcdBinary()
 if (binary === undefined) console.log('skipping the comparison with a killed etcd: etcd 3.4 is not installed')
-
-/** failure runs `fn` and describes what it threw: the error's class and message. */
-async function failure(fn: () => Promise<unknown>): Promise<{ name: string; message: string }> {
-  try {
-    await fn()
-  } catch (err) {
-    return { name: (err as Error).constructor.name, message: (err as Error).message }
-  }
-  throw new Error('expected a failure')
-}
-
-/** errorLine is etcdctl's "Error: ..." line. */
-function errorLine(stderr: string): string {
-  return stderr.split('\n').find((l) => l.startsWith('Error:')) ?? stderr
-}
 
 /** QUICK: etcdctl flags that bound a call against a dead member to a second. */
 const QUICK = ['--dial-timeout=1s', '--command-timeout=1s']
