@@ -10,6 +10,7 @@ import { benchPutCurve } from './put-curve.ts'
 import { benchOpen } from './open.ts'
 import { benchRead } from './read.ts'
 import { benchSnapshot } from './snapshot.ts'
+import { benchTestingKit } from './testing-kit.ts'
 import { benchWatch } from './watch.ts'
 import { machine, quick, table, type Result } from './lib.ts'
 import { writeReport } from './report.ts'
@@ -35,6 +36,7 @@ const cases: { name: string; also: string[]; run: Bench | undefined }[] = [
   { name: 'memory', also: [], run: benchMemory },
   { name: 'auth', also: ['permissions'], run: benchAuth },
   { name: 'snapshot', also: ['backup', 'restore'], run: benchSnapshot },
+  { name: 'testing-kit', also: ['fake', 'reset'], run: benchTestingKit },
   // Served: bench/server.ts, written with the gRPC server (the etcd3 client against `etcdlite serve` and against real
   // etcd). Loaded when the file is there; without it this slot stays empty and the served-put target reads "not measured".
   { name: 'server', also: ['served', 'grpc'], run: await serverBench() },

@@ -57,4 +57,13 @@ export async function otherBuild(): Promise<{ name: string; module: Etcdlite } |
 }
 
 export const open: Etcdlite['open'] = etcdlite.open
+
+type Testing = typeof import('../src/testing/index.ts')
+
+/** testing is etcdlite/testing of the same build (dist/testing or the sources), loaded on first use. */
+export async function testing(): Promise<Testing> {
+  if (build === 'src (tsx)') return import('../src/testing/index.ts')
+  const spec = '../dist/testing/index.js'
+  return (await import(spec)) as Testing
+}
 export type { Engine, Durability } from '../src/index.ts'

@@ -183,5 +183,17 @@ export function checkTargets(results: Result[]): TargetCheck[] {
   }
   const fs64 = find(results, /^put disk fsync, 64 in flight/, 'etcdlite disk fsync')
   if (fs64) out.push({ target: "(disk issue) disk 'fsync', 64 writers >= 20k puts/s", where: fs64.case, measured: `${fmt(fs64.opsPerSec)} puts/s`, ratio: `${((fs64.opsPerSec / 20_000) * 100).toFixed(0)}% of target`, met: fs64.opsPerSec >= 20_000 })
+
+  // The testing kit (issue 20): a fake to its first put against a spawned etcd (p50 to p50), and reset() of 1k keys.
+  const firstPut = 'fresh etcd to its first acknowledged put (etcd3 client)'
+  const fake = find(results, firstPut, 'etcdlite fakeEtcd()')
+  const spawned = find(results, firstPut, 'etcd 3.4 spawned')
+  if (fake && spawned) {
+    const ratio = spawned.p50Ms / fake.p50Ms
+    out.push({ target: '(testing kit) fakeEtcd() to its first put >= 50x sooner than a spawned etcd', where: firstPut, measured: `p50 ${fake.p50Ms} ms vs ${spawned.p50Ms} ms`, ratio: x2(ratio), met: ratio >= 50 })
+  } else missing('(testing kit) fakeEtcd() to its first put >= 50x sooner than a spawned etcd', firstPut, fake ? 'no etcd 3.4 installed' : 'not run')
+  const reset = results.find((r) => r.case.startsWith('empty the store between tests') && r.system === 'etcdlite fake.reset()')
+  if (reset) out.push({ target: '(testing kit) reset() with 1k keys < 1 ms', where: reset.case, measured: `p50 ${reset.p50Ms} ms, p99 ${reset.p99Ms} ms`, ratio: `${((reset.p50Ms / 1) * 100).toFixed(0)}% of budget (p50)`, met: reset.p50Ms < 1 })
+  else missing('(testing kit) reset() with 1k keys < 1 ms', 'testing-kit', 'not run')
   return out
 }

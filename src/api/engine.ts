@@ -141,7 +141,7 @@ export class Engine extends Client {
   readonly #stats: () => EngineStats
   #closing: Promise<void> | undefined
 
-  /** @internal use open() */
+  /** Not for direct use: engines come from open(). */
   constructor(
     store: MvccStore,
     services: Services,

@@ -9,6 +9,7 @@ import { assertPortFree, parseListenUrl, PortInUseError, serve, type Serving, ty
 import { parseServeArgs, usage, UsageError, type ServeConfig } from './flags.ts'
 import { snapshotCommand } from './snapshot-command.ts'
 import { createTap } from '../testing/call-tap.ts'
+import { withDeadMember } from '../testing/dead-member.ts'
 import { faultControl, FAULTS_PATH } from '../testing/fault-control.ts'
 import { Faults } from '../testing/faults.ts'
 
@@ -119,7 +120,7 @@ async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv, out: Ou
   let serving: Serving | undefined
   const current = () => serving?.engine ?? engine
   const faults = config.faultControl ? new Faults() : undefined
-  const tap = faults === undefined ? undefined : createTap({ faults, engine: current, http: faultControl(faults, current) })
+  const tap = faults === undefined ? undefined : withDeadMember(createTap({ faults, engine: current, http: faultControl(faults, current) }), faults)
   try {
     serving = await serve({
       tap,

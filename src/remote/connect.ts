@@ -39,7 +39,7 @@ export interface ConnectOptions {
 export class Remote extends Client {
   readonly #endpoints: Endpoints
 
-  /** @internal use connect() */
+  /** Not for direct use: remote engines come from connect(). */
   constructor(services: Services, endpoints: Endpoints, clock: Clock, login?: Login) {
     super(services, clock, login)
     this.#endpoints = endpoints

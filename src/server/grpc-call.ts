@@ -119,11 +119,18 @@ export class CallResponder {
     this.stream.end(bytes)
   }
 
-  /** status ends the call with a status: in trailers after messages, or alone (trailers-only) before any. */
+  /**
+   * status ends the call with a status: in trailers after messages, or alone (trailers-only) before any. A status
+   * with `connectionLost` cuts the whole connection instead (every call on it ends, as when a member dies).
+   */
   status(status: GrpcStatus): void {
     if (this.done) return
     this.#statusSent = true
     const stream = this.stream
+    if (status.connectionLost === true) {
+      stream.session?.destroy()
+      return
+    }
     const ok = status.code === Status.OK
     if (!stream.headersSent) {
       const trailers = ok ? OK_TRAILERS : { 'grpc-status': String(status.code), 'grpc-message': encodeURI(status.details) }
@@ -248,7 +255,11 @@ export class StreamCall extends EventEmitter {
 
   #fail(err: unknown): void {
     const s = err as Partial<GrpcStatus> | undefined
-    this.#responder.status({ code: typeof s?.code === 'number' ? s.code : Status.UNKNOWN, details: String(s?.details ?? 'Unknown error') })
+    this.#responder.status({
+      code: typeof s?.code === 'number' ? s.code : Status.UNKNOWN,
+      details: String(s?.details ?? 'Unknown error'),
+      ...(s?.connectionLost === true ? { connectionLost: true } : {}),
+    })
   }
 }
 

@@ -91,6 +91,11 @@ export class GrpcServer {
     }
   }
 
+  /** cutSessions destroys every open connection at once (no GOAWAY) and goes on serving new ones. */
+  cutSessions(): void {
+    for (const session of [...this.#sessions]) session.destroy()
+  }
+
   /** forceShutdown cuts every connection at once. */
   forceShutdown(): void {
     this.#shuttingDown = true
@@ -191,7 +196,8 @@ function guarded(responder: CallResponder, run: () => void): void {
 }
 
 function statusOf(err: Partial<GrpcStatus>): GrpcStatus {
-  return { code: typeof err.code === 'number' ? err.code : Status.UNKNOWN, details: err.details ?? 'Unknown error' }
+  const status = { code: typeof err.code === 'number' ? err.code : Status.UNKNOWN, details: err.details ?? 'Unknown error' }
+  return err.connectionLost === true ? { ...status, connectionLost: true } : status
 }
 
 function encodeNothing(): Buffer {

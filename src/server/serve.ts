@@ -2,7 +2,7 @@ import { createServer } from 'node:net'
 import type { UntypedServiceImplementation } from '@grpc/grpc-js'
 import { defaults, open, type Engine, type OpenOptions } from '../api/engine.ts'
 import { startAutoCompaction, type AutoCompactionOptions } from './auto-compaction.ts'
-import { openFrontDoor, type FrontDoor, type Listener, type TlsOptions } from './front-door.ts'
+import { openFrontDoor, type FrontDoor, type Handoff, type Listener, type TlsOptions } from './front-door.ts'
 import { GRPC_OVERHEAD_BYTES } from './gateway/gateway.ts'
 import { GrpcServer } from './grpc-server.ts'
 import { createHttpFace, type HttpFace } from './http-face.ts'
@@ -150,9 +150,9 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
     authEnabled: async () => (await engine.services.auth.authStatus({})).enabled,
     ...(tap?.http === undefined ? {} : { routes: tap.http }),
   })
-  const handoff = {
-    grpc: (socket: import('node:stream').Duplex) => server.injectConnection(socket),
-    http: (socket: import('node:stream').Duplex) => http.server.emit('connection', socket),
+  const handoff: Handoff = {
+    grpc: (socket) => (tap?.refusing?.() === true ? socket.destroy() : server.injectConnection(socket)),
+    http: (socket) => http.server.emit('connection', socket),
   }
   const doors: FrontDoor[] = []
   const endpoints: string[] = []
@@ -170,6 +170,7 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
     if (given === undefined) await engine.close()
     throw err
   }
+  tap?.attach?.({ cutConnections: () => server.cutSessions() })
   let stopCompaction = autoCompaction === undefined ? () => {} : startAutoCompaction(engine, autoCompaction)
 
   let closing: Promise<void> | undefined

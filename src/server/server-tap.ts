@@ -19,4 +19,17 @@ export interface ServerTap {
    * when it replaces its engine, so that neither waits for them.
    */
   release?(): void
+  /**
+   * refusing tells whether the member plays dead: while it does, each gRPC connection is cut as it arrives, before
+   * the server says a word (HTTP/1.1 requests reach `http`, which answers them as it sees fit).
+   */
+  refusing?(): boolean
+  /** attach hands the tap the server's controls, once it listens. */
+  attach?(server: TappedServer): void
+}
+
+/** TappedServer: what a tap may do to the server it wraps. @internal */
+export interface TappedServer {
+  /** cutConnections destroys every open gRPC connection, as a member that died. */
+  cutConnections(): void
 }

@@ -7,8 +7,13 @@ import { EtcdError, errorCatalog, type EtcdErrorCode } from '../util/errors.ts'
  * engine cannot parse) is INVALID_ARGUMENT. The remote services turn those statuses back into the same errors.
  */
 
-/** GrpcStatus is what a grpc-js handler answers on failure. */
-export type GrpcStatus = Pick<StatusObject, 'code' | 'details'> & { metadata?: Metadata }
+/**
+ * GrpcStatus is what a grpc-js handler answers on failure. With `connectionLost`, no status goes out at all: the
+ * server cuts the connection the call came on, as a member that died does, and the client's own transport reports
+ * UNAVAILABLE (`code` and `details` are then only what the server records). The testing kit's 'unavailable' fault
+ * answers so.
+ */
+export type GrpcStatus = Pick<StatusObject, 'code' | 'details'> & { metadata?: Metadata; connectionLost?: boolean }
 
 /** toGrpcStatus maps any error a service raised to the status the client receives. */
 export function toGrpcStatus(err: unknown): GrpcStatus {

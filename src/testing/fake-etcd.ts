@@ -3,6 +3,8 @@ import { serve, type Serving } from '../server/serve.ts'
 import { ManualClock, systemClock, type Clock } from '../util/clock.ts'
 import { createTap } from './call-tap.ts'
 import { DEFAULT_ROOT_PASSWORD, setUpAuth, type FakeAuthOptions } from './fake-auth.ts'
+import { prepareTls, type FakeTls, type FakeTlsOptions, type PreparedTls } from './fake-tls.ts'
+import { withDeadMember } from './dead-member.ts'
 import { Faults } from './faults.ts'
 import { RequestLog } from './requests.ts'
 import { applySeed, type Seed } from './seed.ts'
@@ -19,6 +21,12 @@ export interface FakeEtcdOptions
   seed?: Seed
   /** auth: users and roles, with auth enabled, for code that must log in (see FakeAuthOptions). @default auth off */
   auth?: FakeAuthOptions
+  /**
+   * tls: serve over TLS with certificates made at start (a CA, a server certificate for 127.0.0.1 and localhost, a
+   * client certificate), handed to clients in `fake.tls`; `{ clientCertAuth: true }` requires the client
+   * certificate (mutual TLS). @default plaintext
+   */
+  tls?: true | FakeTlsOptions
   /** record: keep `fake.requests`. Off, requests pass with no recording cost. @default true */
   record?: boolean
 }
@@ -30,8 +38,10 @@ export interface FakeEtcdOptions
 export interface FakeEtcd<C extends Clock = ManualClock> extends AsyncDisposable {
   /** endpoint is `127.0.0.1:port`: a client's `hosts` / `--endpoints`. It stays the same across reset(). */
   readonly endpoint: string
-  /** url is `http://127.0.0.1:port` (the JSON gateway, /health, /metrics and the same gRPC port). */
+  /** url is `http://127.0.0.1:port`, `https://` with `tls` (the JSON gateway, /health, /metrics and the same gRPC port). */
   readonly url: string
+  /** tls: the CA and client certificate to connect with, when the fake was made with `tls` (see FakeTls). */
+  readonly tls: FakeTls | undefined
   /** engine is the engine served now; reset() replaces it. With `auth`, it is signed in as root. */
   readonly engine: Engine
   /** clock is the fake's clock (a ManualClock unless `clock: 'real'`), the same across reset(). */
@@ -70,7 +80,7 @@ export interface FakeEtcd<C extends Clock = ManualClock> extends AsyncDisposable
 export async function fakeEtcd(options: FakeEtcdOptions & { clock: 'real' }): Promise<FakeEtcd<Clock>>
 export async function fakeEtcd(options?: FakeEtcdOptions): Promise<FakeEtcd<ManualClock>>
 export async function fakeEtcd(options: FakeEtcdOptions = {}): Promise<FakeEtcd<Clock>> {
-  const { clock: clockOption, seed, auth, record, ...engineOptions } = options
+  const { clock: clockOption, seed, auth, record, tls: tlsOption, ...engineOptions } = options
   if (clockOption !== undefined && clockOption !== 'real' && !(clockOption instanceof ManualClock)) {
     throw new TypeError("fakeEtcd: clock must be a ManualClock or 'real'")
   }
@@ -89,20 +99,29 @@ export async function fakeEtcd(options: FakeEtcdOptions = {}): Promise<FakeEtcd<
     return engine
   }
 
+  const tls: PreparedTls | undefined = tlsOption === undefined ? undefined : prepareTls(tlsOption)
   const faults = new Faults()
   const requests = new RequestLog()
-  const first = await fresh(seed)
+  let first: Engine
+  try {
+    first = await fresh(seed)
+  } catch (err) {
+    tls?.remove()
+    throw err
+  }
   let server: Serving
   try {
     server = await serve({
+      ...(tls === undefined ? {} : { tls: tls.server }),
       engine: first,
       host: '127.0.0.1',
       port: 0,
       shutdownGraceMs: 1_000,
       maxRequestBytes: engineOptions.maxRequestBytes,
-      tap: createTap({ faults, ...(record === false ? {} : { requests }), engine: () => server.engine }),
+      tap: withDeadMember(createTap({ faults, ...(record === false ? {} : { requests }), engine: () => server.engine }), faults),
     })
   } catch (err) {
+    tls?.remove()
     await first.close()
     throw err
   }
@@ -113,12 +132,14 @@ export async function fakeEtcd(options: FakeEtcdOptions = {}): Promise<FakeEtcd<
       faults.clear()
       await server.close()
       await server.engine.close()
+      tls?.remove()
     })()
     return closing
   }
   return {
     endpoint: server.endpoint,
     url: server.urls[0]!,
+    tls: tls?.client,
     get engine() {
       return server.engine
     },

@@ -2,7 +2,7 @@ import { status as Status } from '@grpc/grpc-js'
 import { int } from '../server/codec.ts'
 import { toGrpcStatus, type GrpcStatus } from '../server/status.ts'
 import type { WireMessage } from '../server/wire.ts'
-import { EtcdError, type EtcdErrorCode } from '../util/errors.ts'
+import { EtcdError } from '../util/errors.ts'
 import { FAULT_ERRORS, type FaultError } from './faults.ts'
 import type { RpcInfo } from './rpc-names.ts'
 
@@ -10,6 +10,12 @@ import type { RpcInfo } from './rpc-names.ts'
 
 /** STOPPED is how a member going away ends a call: what drops, black holes and shutdowns answer. */
 export const STOPPED = (): GrpcStatus => toGrpcStatus(new EtcdError('ETCD_STOPPED'))
+
+/**
+ * CONNECTION_LOST: the 'unavailable' fault's answer, a connection cut as a dead member's is. The client sees its
+ * transport fail; the code and text are what the fake records for the call.
+ */
+const CONNECTION_LOST: GrpcStatus = { code: Status.UNAVAILABLE, details: 'etcdlite: connection cut (a dead member)', connectionLost: true }
 
 /** MAINTENANCE_ADMIN: the maintenance calls etcd 3.4 refuses with the auth package's own text, as code Unknown. */
 const MAINTENANCE_ADMIN = new Set(['Maintenance.Hash', 'Maintenance.HashKV', 'Maintenance.Defragment', 'Maintenance.Snapshot'])
@@ -20,7 +26,8 @@ const MAINTENANCE_ADMIN = new Set(['Maintenance.Hash', 'Maintenance.HashKV', 'Ma
  * refusal of an admin maintenance call is "auth: permission denied" (Unknown), as etcd 3.4 lets it through.
  */
 export function errorStatus(rpc: RpcInfo, kind: FaultError): GrpcStatus {
-  let code: EtcdErrorCode = FAULT_ERRORS[kind]
+  let code = FAULT_ERRORS[kind]
+  if (code === null) return CONNECTION_LOST
   if (kind === 'permission-denied' && MAINTENANCE_ADMIN.has(rpc.name)) code = 'ETCD_MAINTENANCE_PERMISSION_DENIED'
   const err = new EtcdError(code)
   if (rpc.service === 'Lock' || rpc.service === 'Election') return { code: Status.UNKNOWN, details: err.wireMessage }

@@ -1,3 +1,4 @@
+import type { EtcdErrorCode } from '../util/errors.ts'
 import { rpcs, serviceNames, hasPrefix, type RpcInfo } from './rpc-names.ts'
 
 /**
@@ -7,10 +8,11 @@ import { rpcs, serviceNames, hasPrefix, type RpcInfo } from './rpc-names.ts'
  */
 
 /**
- * FAULT_ERRORS: the errors a fault can answer, each as a real etcd 3.4 member answers it (the gRPC code and text of
- * the EtcdError named; see src/util/errors.ts).
+ * FAULT_ERRORS: the errors a fault can answer, each as a real etcd 3.4 member or its network answers it: the gRPC
+ * code and text of the EtcdError named (see src/util/errors.ts), or, for 'unavailable' (null), no answer but a cut
+ * connection.
  */
-export const FAULT_ERRORS = {
+export const FAULT_ERRORS: { readonly [K in FaultError]: EtcdErrorCode | null } = {
   /** 'no-leader': UNAVAILABLE "etcdserver: no leader", as while the cluster has lost its leader. */
   'no-leader': 'ETCD_NO_LEADER',
   /** 'timeout': UNAVAILABLE "etcdserver: request timed out", as when a proposal is not committed in time. */
@@ -19,16 +21,31 @@ export const FAULT_ERRORS = {
   'leader-changed': 'ETCD_LEADER_CHANGED',
   /** 'too-many-requests': RESOURCE_EXHAUSTED "etcdserver: too many requests", an overloaded member. */
   'too-many-requests': 'ETCD_TOO_MANY_REQUESTS',
-  /** 'unavailable': UNAVAILABLE "etcdserver: server stopped", what a member that is going away answers. */
-  unavailable: 'ETCD_STOPPED',
+  /**
+   * 'unavailable': a dead member. The call gets no answer: the fake cuts the connection it came on (every call on that
+   * connection ends), and the client's transport reports UNAVAILABLE, as when the member's process is killed (the
+   * etcd3 client: GRPCUnavailableError; Go clientv3 and etcdctl: code Unavailable). The client reconnects for its
+   * next call; a rule on every call ('*') keeps the member dead until it is removed.
+   */
+  unavailable: null,
+  /** 'stopping': UNAVAILABLE "etcdserver: server stopped", what a member that is shutting down answers. */
+  stopping: 'ETCD_STOPPED',
   /** 'permission-denied': "etcdserver: permission denied", as for a request outside the caller's permissions. */
   'permission-denied': 'ETCD_PERMISSION_DENIED',
   /** 'compacted': "mvcc: required revision has been compacted", as for a read or watch of a compacted revision. */
   compacted: 'ETCD_COMPACTED',
-} as const
+}
 
 /** FaultError names an error a fault answers with. */
-export type FaultError = keyof typeof FAULT_ERRORS
+export type FaultError =
+  | 'no-leader'
+  | 'timeout'
+  | 'leader-changed'
+  | 'too-many-requests'
+  | 'unavailable'
+  | 'stopping'
+  | 'permission-denied'
+  | 'compacted'
 
 /**
  * Fault is what happens to a matching call:

@@ -4,6 +4,7 @@
  */
 export { fakeEtcd, type FakeEtcd, type FakeEtcdOptions } from './fake-etcd.ts'
 export type { Seed, SeedEntry, SeedLease } from './seed.ts'
+export type { FakeTls, FakeTlsOptions } from './fake-tls.ts'
 export type { FakeAuthOptions, FakePermission } from './fake-auth.ts'
 export { Faults, FAULT_ERRORS, type Fault, type FaultError, type FaultRule, type FaultHandle } from './faults.ts'
 export { RequestLog, type RecordedRequest } from './requests.ts'

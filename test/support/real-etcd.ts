@@ -25,6 +25,8 @@ export interface RealEtcd {
   /** endpoint is host:port of the client URL. */
   readonly endpoint: string
   stop(): Promise<void>
+  /** kill ends the process at once (SIGKILL), as a crash does, and waits for it to be gone; stop() then cleans up. */
+  kill(): Promise<void>
 }
 
 /** freePort asks the OS for a free loopback port. */
@@ -50,6 +52,21 @@ export interface StartOptions {
   readonly peerPort: number
 }
 
+/** singleMemberArgs are etcd's flags for a single-member cluster on loopback ports, logging errors only. */
+export function singleMemberArgs(name: string, dataDir: string, clientPort: number, peerPort: number): string[] {
+  return [
+    '--name', name,
+    '--data-dir', dataDir,
+    '--listen-client-urls', `http://127.0.0.1:${clientPort}`,
+    '--advertise-client-urls', `http://127.0.0.1:${clientPort}`,
+    '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
+    '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
+    '--initial-cluster', `${name}=http://127.0.0.1:${peerPort}`,
+    '--log-level', 'error',
+    '--logger', 'zap',
+  ]
+}
+
 /** startEtcd starts a fresh single-member etcd and resolves once it answers on its client port. */
 export async function startEtcd(binary = etcdBinary(), on?: StartOptions): Promise<RealEtcd> {
   if (binary === undefined) throw new Error('etcd is not installed')
@@ -57,21 +74,9 @@ export async function startEtcd(binary = etcdBinary(), on?: StartOptions): Promi
   const client = await freePort()
   const peer = on?.peerPort ?? (await freePort())
   const name = on?.name ?? 'oracle'
-  const proc: ChildProcess = spawn(
-    binary,
-    [
-      '--name', name,
-      '--data-dir', on?.dataDir ?? join(dir!, 'data'),
-      '--listen-client-urls', `http://127.0.0.1:${client}`,
-      '--advertise-client-urls', `http://127.0.0.1:${client}`,
-      '--listen-peer-urls', `http://127.0.0.1:${peer}`,
-      '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
-      '--initial-cluster', `${name}=http://127.0.0.1:${peer}`,
-      '--log-level', 'error',
-      '--logger', 'zap',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  )
+  const proc: ChildProcess = spawn(binary, singleMemberArgs(name, on?.dataDir ?? join(dir!, 'data'), client, peer), {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   let log = ''
   proc.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)))
   const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()))
@@ -99,7 +104,11 @@ export async function startEtcd(binary = etcdBinary(), on?: StartOptions): Promi
     }
     await new Promise((r) => setTimeout(r, 100))
   }
-  return { endpoint: `127.0.0.1:${client}`, stop }
+  const kill = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+    await exited
+  }
+  return { endpoint: `127.0.0.1:${client}`, stop, kill }
 }
 
 /**

@@ -5,6 +5,7 @@ import { Etcd3, type Watcher } from 'etcd3'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { fakeEtcd, type FakeEtcd, type FaultRule } from '../../src/testing/index.ts'
 import { etcdctl, etcdctlMissing } from '../server/helpers.ts'
+import { errorLine, failure } from './client-errors.ts'
 import { etcdBinary, startEtcd, type RealEtcd } from '../support/real-etcd.ts'
 
 /**
@@ -26,16 +27,6 @@ async function waitFor(check: () => boolean | Promise<boolean>, ms = 5_000): Pro
   }
 }
 
-/** failure runs `fn` and describes what it threw: the error's class and message. */
-async function failure(fn: () => Promise<unknown>): Promise<{ name: string; message: string }> {
-  try {
-    await fn()
-  } catch (err) {
-    return { name: (err as Error).constructor.name, message: (err as Error).message }
-  }
-  throw new Error('expected a failure')
-}
-
 /** watchError creates a watcher of `prefix` from `startRevision` and resolves with the error it emits. */
 async function watchError(client: Etcd3, prefix: string, startRevision?: number): Promise<{ name: string; message: string }> {
   let builder = client.watch().prefix(prefix)
@@ -43,11 +34,6 @@ async function watchError(client: Etcd3, prefix: string, startRevision?: number)
   const watcher = builder.watcher()
   const err = await new Promise<Error>((resolve) => watcher.once('error', resolve))
   return { name: err.constructor.name, message: err.message }
-}
-
-/** errorLine is etcdctl's "Error: ..." line. */
-function errorLine(stderr: string): string {
-  return stderr.split('\n').find((l) => l.startsWith('Error:')) ?? stderr
 }
 
 let fake: FakeEtcd
@@ -100,7 +86,7 @@ describe('errors, as etcd 3.4 answers them', () => {
     ['timeout', 'etcdserver: request timed out'],
     ['leader-changed', 'etcdserver: leader changed'],
     ['too-many-requests', 'etcdserver: too many requests'],
-    ['unavailable', 'etcdserver: server stopped'],
+    ['stopping', 'etcdserver: server stopped'],
     ['permission-denied', 'etcdserver: permission denied'],
   ] as const)('%s: etcdctl prints etcd\'s error', async (fault, text) => {
     if (etcdctlMissing !== undefined) return
@@ -115,7 +101,7 @@ describe('errors, as etcd 3.4 answers them', () => {
   test.each([
     ['no-leader', 'GRPCUnavailableError', '14 UNAVAILABLE: etcdserver: no leader'],
     ['leader-changed', 'GRPCUnavailableError', '14 UNAVAILABLE: etcdserver: leader changed'],
-    ['unavailable', 'GRPCUnavailableError', '14 UNAVAILABLE: etcdserver: server stopped'],
+    ['stopping', 'GRPCUnavailableError', '14 UNAVAILABLE: etcdserver: server stopped'],
     ['timeout', 'GRPCUnavailableError', '14 UNAVAILABLE: etcdserver: request timed out'],
     ['too-many-requests', 'GRPCResourceExhastedError', '8 RESOURCE_EXHAUSTED: etcdserver: too many requests'],
   ] as const)('%s: the etcd3 client fails with its error for that status', async (fault, name, message) => {

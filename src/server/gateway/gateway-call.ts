@@ -86,6 +86,10 @@ export class GatewayCall extends EventEmitter {
   fail(status: GrpcStatus): void {
     if (this.#ended) return
     this.#ended = true
+    if (status.connectionLost === true) {
+      this.res.socket?.destroy()
+      return
+    }
     if (!this.#started) {
       sendError(this.res, status)
       return
@@ -100,6 +104,10 @@ export class GatewayCall extends EventEmitter {
  */
 export function answer(res: ServerResponse, type: MessageType, err: GrpcStatus | null, value: WireMessage | undefined): void {
   if (res.headersSent || res.destroyed) return
+  if (err?.connectionLost === true) {
+    res.socket?.destroy() // as a member that died: no answer, the connection is gone
+    return
+  }
   if (err !== null || value === undefined) {
     const status = err ?? { code: 13, details: 'etcdlite: no response' }
     res.writeHead(httpStatusOf(status.code).status, { 'Content-Type': 'application/json', Trailer: 'Grpc-Trailer-Content-Type' })
