@@ -24,7 +24,7 @@ import {
   type TxnRequest,
   type TxnResponse,
 } from '../messages/kv.ts'
-import type { Long, WireInt, WireMessage } from './wire.ts'
+import type { Long, WireInt, WireMessage } from './proto.ts'
 
 /**
  * The codec between the wire (protobufjs messages, see wire.ts) and the services level (src/messages): one
