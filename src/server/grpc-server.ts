@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream'
 import { status as Status, type UntypedServiceImplementation } from '@grpc/grpc-js'
 import { CallResponder, StreamCall, unaryCall, type UnaryCall } from './grpc-call.ts'
 import { MessageReader } from './grpc-frames.ts'
-import type { GrpcStatus } from '../wire/status.ts'
+import { unimplemented, type GrpcStatus } from '../wire/status.ts'
 import type { ServiceName, WireMessage } from '../wire/proto.ts'
 import { rowsOf } from '../wire/rpc-table.ts'
 
@@ -111,7 +111,7 @@ export class GrpcServer {
     const route = this.#routes.get(path)
     const responder = new CallResponder(stream, route?.encode ?? encodeNothing)
     if (route === undefined) {
-      responder.status({ code: Status.UNIMPLEMENTED, details: `The server does not implement the method ${path}` })
+      responder.status(unimplemented(path))
       return
     }
     const reader = new MessageReader(this.#options.maxReceiveMessageBytes, headers['grpc-encoding'] as string | undefined)

@@ -1,7 +1,9 @@
 import { open, type Engine, type OpenOptions } from '../api/engine.ts'
+import { currentServices } from '../server/current-services.ts'
 import { serve, type Serving } from '../server/serve.ts'
 import { ManualClock, systemClock, type Clock } from '../util/clock.ts'
 import { createTap } from './call-tap.ts'
+import { endStreams, localFace, mockOver, type Etcd3Mock, type Etcd3MockOptions, type LocalFace } from './etcd3-mock.ts'
 import { DEFAULT_ROOT_PASSWORD, setUpAuth, type FakeAuthOptions } from './fake-auth.ts'
 import { Faults } from './faults.ts'
 import { RequestLog } from './requests.ts'
@@ -54,6 +56,12 @@ export interface FakeEtcd<C extends Clock = ManualClock> extends AsyncDisposable
    * that restarted, and clients reconnect to the new store. Fast: a new in-memory engine, no new socket.
    */
   reset(seed?: Seed): Promise<void>
+  /**
+   * etcd3Mock answers an etcd3 client in process, with no socket (`client.mock(fake.etcd3Mock())`): the same
+   * handlers, engine, faults and recording as the served endpoint. reset() and close() end its open streams as they
+   * end the server's.
+   */
+  etcd3Mock(options?: Etcd3MockOptions): Etcd3Mock
   /** close stops the server and the engine. Idempotent. */
   close(): Promise<void>
 }
@@ -93,6 +101,7 @@ export async function fakeEtcd(options: FakeEtcdOptions = {}): Promise<FakeEtcd<
   const requests = new RequestLog()
   const first = await fresh(seed)
   let server: Serving
+  const tap = createTap({ faults, ...(record === false ? {} : { requests }), engine: () => server.engine })
   try {
     server = await serve({
       engine: first,
@@ -100,17 +109,26 @@ export async function fakeEtcd(options: FakeEtcdOptions = {}): Promise<FakeEtcd<
       port: 0,
       shutdownGraceMs: 1_000,
       maxRequestBytes: engineOptions.maxRequestBytes,
-      tap: createTap({ faults, ...(record === false ? {} : { requests }), engine: () => server.engine }),
+      tap,
     })
   } catch (err) {
     await first.close()
     throw err
   }
 
+  // The mock's face: the server's handlers again, over whichever engine is served, through the same tap.
+  let face: LocalFace | undefined
+  const mockFace = () =>
+    (face ??= localFace(
+      { services: currentServices(() => server.engine.services), clientUrls: () => [...server.urls], snapshot: (c) => server.engine.snapshot(c) },
+      (service, impl) => tap.wrap(service, impl),
+    ))
+
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
       faults.clear()
+      if (face !== undefined) endStreams(face)
       await server.close()
       await server.engine.close()
     })()
@@ -131,6 +149,8 @@ export async function fakeEtcd(options: FakeEtcdOptions = {}): Promise<FakeEtcd<
       faults.clear()
       const engine = await fresh(next)
       try {
+        // The mock's streams end as the server's do: before the old engine closes, with the new one served next.
+        if (face !== undefined) endStreams(face)
         await server.replaceEngine(engine)
       } catch (err) {
         await engine.close()
@@ -138,6 +158,7 @@ export async function fakeEtcd(options: FakeEtcdOptions = {}): Promise<FakeEtcd<
       }
       requests.clear()
     },
+    etcd3Mock: (mockOptions) => mockOver(mockFace(), mockOptions),
     close,
     [Symbol.asyncDispose]: close,
   }

@@ -1,0 +1,154 @@
+import { Server as NetServer, Socket } from 'node:net'
+import { Etcd3 } from 'etcd3'
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
+import { open } from '../../src/api/engine.ts'
+import { serve } from '../../src/server/serve.ts'
+import { etcd3Mock, fakeEtcd, type FakeEtcd } from '../../src/testing/index.ts'
+import { ETCD3_WAYS } from './etcd3-ways.ts'
+
+/**
+ * The etcd3 mock adapter beyond the etcd3 suites it passes both ways (test/server/etcd3-client.test.ts and the
+ * testing kit's tests): no socket, leases expiring on the fake clock, errors for unserved methods, stream failures
+ * reported through the host, and a closed mock.
+ */
+
+/** waitFor polls `check` until it holds, for at most `ms`. */
+async function waitFor(check: () => boolean, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('waitFor: the condition never held')
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+/** failure runs `fn` and describes what it threw: the error's class and message. */
+async function failure(fn: () => Promise<unknown>): Promise<{ name: string; message: string }> {
+  try {
+    await fn()
+  } catch (err) {
+    return { name: (err as Error).constructor.name, message: (err as Error).message }
+  }
+  throw new Error('expected a failure')
+}
+
+/** workload drives every kind of call etcd3 makes: KV, a txn, a watch, a lease with a keepalive. */
+async function workload(client: Etcd3): Promise<void> {
+  await client.put('a').value('1')
+  expect(await client.get('a').string()).toBe('1')
+  await client.if('a', 'Value', '==', '1').then(client.put('a').value('2')).commit()
+  const watcher = await client.watch().key('a').create()
+  const seen = new Promise<string>((resolve) => watcher.once('put', (kv) => resolve(kv.value.toString())))
+  await client.put('a').value('3')
+  expect(await seen).toBe('3')
+  await watcher.cancel()
+  const lease = client.lease(30, { autoKeepAlive: false })
+  await lease.put('session').value('x')
+  expect((await lease.keepaliveOnce()).TTL).toBe('30')
+  await lease.revoke()
+}
+
+describe('etcd3Mock(engine)', () => {
+  afterEach(() => vi.restoreAllMocks())
+
+  test('a client behind the mock opens no socket and listens on nothing; over a socket the same counting sees both', async () => {
+    const connects = vi.spyOn(Socket.prototype, 'connect')
+    const listens = vi.spyOn(NetServer.prototype, 'listen')
+    await using engine = await open()
+    const client = new Etcd3()
+    const mock = etcd3Mock(engine)
+    client.mock(mock)
+    try {
+      await workload(client)
+    } finally {
+      client.close()
+      mock.close()
+    }
+    expect(connects).not.toHaveBeenCalled()
+    expect(listens).not.toHaveBeenCalled()
+
+    // The control: the counters do see a served engine and a client of it.
+    await using served = await serve({ port: 0 })
+    const socketClient = new Etcd3({ hosts: served.endpoint })
+    try {
+      await workload(socketClient)
+    } finally {
+      socketClient.close()
+    }
+    expect(listens).toHaveBeenCalled()
+    expect(connects).toHaveBeenCalled()
+  })
+
+  test('after close(), calls fail with etcd3 ClientClosedError and open watchers are ended', async () => {
+    await using engine = await open()
+    const client = new Etcd3()
+    const mock = etcd3Mock(engine)
+    client.mock(mock)
+    const watcher = await client.watch().key('k').create()
+    const disconnected = new Promise<Error>((resolve) => watcher.once('disconnected', resolve))
+    mock.close()
+    expect((await disconnected).message).toBe('14 UNAVAILABLE: etcdserver: server stopped')
+    expect(await failure(() => client.get('k').string())).toEqual({
+      name: 'ClientClosedError',
+      message: 'Tried to call a KV method on etcd3, but the client was already closed',
+    })
+    client.close()
+  })
+})
+
+describe.each(ETCD3_WAYS)('the etcd3 client, $way', (way) => {
+  let fake: FakeEtcd
+  let client: Etcd3
+  beforeAll(async () => {
+    fake = await fakeEtcd()
+  })
+  afterAll(() => fake.close())
+  afterEach(() => client?.close())
+
+  test('a lease expires on the fake clock: its keys go, and a keepalive finds it expired', async () => {
+    await fake.reset()
+    client = way.client(fake)
+    const lease = client.lease(10, { autoKeepAlive: false })
+    await lease.put('session').value('alive')
+    const id = await lease.grant()
+    await fake.clock.advance(9_000)
+    expect(await client.get('session').string()).toBe('alive')
+    await fake.clock.advance(1_000)
+    expect(await client.get('session').string()).toBeNull()
+    expect(await failure(() => lease.keepaliveOnce())).toEqual({ name: 'EtcdLeaseInvalidError', message: `Lease ${id} is expired or revoked` })
+  })
+
+  test.each([
+    ['Cluster', 'memberAdd', 'MemberAdd', { peerURLs: ['http://127.0.0.1:2380'] }],
+    ['Maintenance', 'moveLeader', 'MoveLeader', { targetID: '1' }],
+  ] as const)('%s.%s, which etcd 3.4 does not serve here either, fails as UNIMPLEMENTED', async (service, method, name, payload) => {
+    await fake.reset()
+    client = way.client(fake)
+    const call = () => (client as unknown as { [s: string]: Record<string, (p: unknown) => Promise<unknown>> })[service.toLowerCase()]![method]!(payload)
+    expect(await failure(call)).toEqual({
+      name: 'GRPCNotImplementedError',
+      message: `12 UNIMPLEMENTED: The server does not implement the method /etcdserverpb.${service}/${name}`,
+    })
+  })
+})
+
+describe('fake.etcd3Mock()', () => {
+  test('a dropped watch stream is reported to the mock host, which keeps the error in failures', async () => {
+    await using fake = await fakeEtcd()
+    const client = new Etcd3()
+    const mock = fake.etcd3Mock()
+    client.mock(mock)
+    try {
+      const watcher = await client.watch().prefix('w/').create()
+      const disconnected = new Promise<Error>((resolve) => watcher.once('disconnected', resolve))
+      fake.faults.add({ method: 'Watch', fault: 'drop', times: 1 })
+      await disconnected
+      await waitFor(() => mock.failures.length === 1)
+      expect(mock.failures[0]!.message).toBe('14 UNAVAILABLE: etcdserver: server stopped')
+      expect(fake.requests.of('Watch.Watch')[0]).toMatchObject({ status: 'UNAVAILABLE', fault: 'drop' })
+      await watcher.cancel()
+    } finally {
+      client.close()
+      mock.close()
+    }
+  })
+})
