@@ -175,5 +175,16 @@ export function checkTargets(results: Result[]): TargetCheck[] {
   }
   const fs64 = find(results, /^put disk fsync, 64 in flight/, 'etcdlite disk fsync')
   if (fs64) out.push({ target: "(disk issue) disk 'fsync', 64 writers >= 20k puts/s", where: fs64.case, measured: `${fmt(fs64.opsPerSec)} puts/s`, ratio: `${((fs64.opsPerSec / 20_000) * 100).toFixed(0)}% of target`, met: fs64.opsPerSec >= 20_000 })
+  // A put through the etcd3 client's mock (fake.etcd3Mock(), in process) against the same put over the fake's socket.
+  const mockCases = [...new Set(results.filter((r) => r.case.startsWith('etcd3 put, ')).map((r) => r.case))]
+  if (mockCases.length === 0) missing('etcd3 put through the mock >= 3x over the socket', 'etcd3 put', 'not run')
+  for (const c of mockCases) {
+    const m = find(results, c, 'etcd3 through fake.etcd3Mock()')
+    const s = find(results, c, 'etcd3 over the socket (fakeEtcd)')
+    if (m && s) {
+      const ratio = m.opsPerSec / s.opsPerSec
+      out.push({ target: 'etcd3 put through the mock >= 3x over the socket', where: c, measured: `${fmt(m.opsPerSec)} vs ${fmt(s.opsPerSec)} puts/s`, ratio: x2(ratio), met: ratio >= 3 })
+    }
+  }
   return out
 }
