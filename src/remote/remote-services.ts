@@ -1,7 +1,7 @@
 import type { Services } from '../api/services.ts'
 import type { CallCredentials } from '../messages/auth.ts'
 import { emptyRequest } from '../wire/codec-streams.ts'
-import { rpcTable } from '../wire/rpc-table.ts'
+import { buildServices } from '../wire/rpc-table.ts'
 import { Connection } from './grpc-connection.ts'
 import type { RemoteOptions, Transport } from './transport.ts'
 
@@ -24,28 +24,18 @@ export function remoteServices(endpoint: string, options: RemoteOptions = {}): R
   return servicesOver(new Connection(endpoint, options))
 }
 
-/** CLIENT_GROUPS: the services-level objects a remote client offers (the lock and election services are the server's). */
-const CLIENT_GROUPS = ['kv', 'lease', 'watch', 'maintenance', 'cluster', 'auth'] as const
-
 /**
  * servicesOver implements the services level over a transport, from the RPC table: each row with an engine call on
  * one of the client's objects becomes that method, with the row's codecs (the server's own).
  */
 export function servicesOver(conn: Transport): RemoteServices {
-  const groups: Record<string, Record<string, unknown>> = Object.fromEntries(CLIENT_GROUPS.map((g) => [g, {}]))
-  for (const row of rpcTable().values()) {
-    const group = row.engine === undefined ? undefined : groups[row.engine.group]
-    if (group === undefined) continue
+  const services = buildServices((row) => {
     const { proto: m, request: req, response: res } = row
-    if (row.kind === 'bidi') {
-      group[row.engine!.method] = (credentials?: CallCredentials) => conn.stream(m, req, res, credentials)
-    } else if (req === emptyRequest) {
-      // Requests without fields may be left out, as the engine's methods allow.
-      group[row.engine!.method] = (request: unknown = {}, credentials?: CallCredentials) => conn.unary(m, req, res, request, credentials)
-    } else {
-      group[row.engine!.method] = (request: unknown, credentials?: CallCredentials) => conn.unary(m, req, res, request, credentials)
-    }
-  }
-  return { ...(groups as unknown as Services), close: () => conn.close() }
+    if (row.kind === 'bidi') return (credentials?: CallCredentials) => conn.stream(m, req, res, credentials)
+    // Requests without fields may be left out, as the engine's methods allow.
+    if (req === emptyRequest) return (request: unknown = {}, credentials?: CallCredentials) => conn.unary(m, req, res, request, credentials)
+    return (request: unknown, credentials?: CallCredentials) => conn.unary(m, req, res, request, credentials)
+  })
+  return { ...services, close: () => conn.close() }
 }
 

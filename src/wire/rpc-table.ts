@@ -293,3 +293,20 @@ export function engineMethod(targets: Partial<EngineTargets>, row: Rpc): (...arg
   if (typeof fn !== 'function') throw new Error(`etcdlite: ${call.group}.${call.method} is not a function`)
   return (...args) => fn.apply(group, args)
 }
+
+/** SERVICE_GROUPS: the objects of the services level (src/api/services.ts); lock and election are built over them. */
+const SERVICE_GROUPS = ['kv', 'lease', 'watch', 'maintenance', 'cluster', 'auth'] as const
+
+/**
+ * buildServices makes a services level from the table: one method per row whose engine call is on one of its objects,
+ * `method(row)` giving each (a remote call, a forward to another services level). Requests without fields may be
+ * left out of the methods of rows whose request codec is `emptyRequest`: `method` sees the row and decides.
+ */
+export function buildServices(method: (row: Rpc & { engine: EngineCall }) => (...args: never[]) => unknown): Services {
+  const groups: Record<string, Record<string, unknown>> = Object.fromEntries(SERVICE_GROUPS.map((g) => [g, {}]))
+  for (const row of rpcTable().values()) {
+    const group = row.engine === undefined ? undefined : groups[row.engine.group]
+    if (group !== undefined) group[row.engine!.method] = method(row as Rpc & { engine: EngineCall })
+  }
+  return groups as unknown as Services
+}
