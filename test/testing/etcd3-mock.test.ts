@@ -117,6 +117,22 @@ describe.each(ETCD3_WAYS)('the etcd3 client, $way', (way) => {
     expect(await failure(() => lease.keepaliveOnce())).toEqual({ name: 'EtcdLeaseInvalidError', message: `Lease ${id} is expired or revoked` })
   })
 
+  test("Maintenance.Snapshot streams etcd's snapshot file in messages counting down to 0 remaining bytes", async () => {
+    await fake.reset({ 'k/1': 'a', 'k/2': 'b' })
+    client = way.client(fake)
+    const stream = await client.maintenance.snapshot()
+    const messages: { remaining_bytes: string; blob: Buffer }[] = []
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', (m: { remaining_bytes: string; blob: Buffer }) => messages.push(m))
+      stream.on('end', resolve)
+      stream.on('error', reject)
+    })
+    const total = messages.reduce((n, m) => n + m.blob.length, 0)
+    expect(total).toBeGreaterThan(0)
+    expect(messages.at(-1)!.remaining_bytes).toBe('0')
+    expect(Number(messages[0]!.remaining_bytes)).toBe(total - messages[0]!.blob.length)
+  })
+
   test.each([
     ['Cluster', 'memberAdd', 'MemberAdd', { peerURLs: ['http://127.0.0.1:2380'] }],
     ['Maintenance', 'moveLeader', 'MoveLeader', { targetID: '1' }],
