@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vite
 import { open } from '../../src/api/engine.ts'
 import { serve } from '../../src/server/serve.ts'
 import { etcd3Mock, fakeEtcd, type FakeEtcd } from '../../src/testing/index.ts'
+import { failure, waitFor } from '../support/waiting.ts'
 import { ETCD3_WAYS } from './etcd3-ways.ts'
 
 /**
@@ -11,25 +12,6 @@ import { ETCD3_WAYS } from './etcd3-ways.ts'
  * testing kit's tests): no socket, leases expiring on the fake clock, errors for unserved methods, stream failures
  * reported through the host, and a closed mock.
  */
-
-/** waitFor polls `check` until it holds, for at most `ms`. */
-async function waitFor(check: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('waitFor: the condition never held')
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
-
-/** failure runs `fn` and describes what it threw: the error's class and message. */
-async function failure(fn: () => Promise<unknown>): Promise<{ name: string; message: string }> {
-  try {
-    await fn()
-  } catch (err) {
-    return { name: (err as Error).constructor.name, message: (err as Error).message }
-  }
-  throw new Error('expected a failure')
-}
 
 /** workload drives every kind of call etcd3 makes: KV, a txn, a watch, a lease with a keepalive. */
 async function workload(client: Etcd3): Promise<void> {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { fakeEtcd, type FakeEtcd, type FaultRule } from '../../src/testing/index.ts'
 import { etcdctl, etcdctlMissing } from '../server/helpers.ts'
 import { etcdBinary, startEtcd, type RealEtcd } from '../support/real-etcd.ts'
+import { failure, waitFor } from '../support/waiting.ts'
 import { ETCD3_WAYS, type Etcd3Way } from './etcd3-ways.ts'
 
 /**
@@ -17,25 +18,6 @@ import { ETCD3_WAYS, type Etcd3Way } from './etcd3-ways.ts'
 
 const binary = etcdBinary()
 if (binary === undefined) console.log('skipping the comparisons with real etcd: etcd 3.4 is not installed')
-
-/** waitFor polls `check` until it holds, for at most `ms`. */
-async function waitFor(check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('waitFor: the condition never held')
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
-
-/** failure runs `fn` and describes what it threw: the error's class and message. */
-async function failure(fn: () => Promise<unknown>): Promise<{ name: string; message: string }> {
-  try {
-    await fn()
-  } catch (err) {
-    return { name: (err as Error).constructor.name, message: (err as Error).message }
-  }
-  throw new Error('expected a failure')
-}
 
 /** watchError creates a watcher of `prefix` from `startRevision` and resolves with the error it emits. */
 async function watchError(client: Etcd3, prefix: string, startRevision?: number): Promise<{ name: string; message: string }> {
