@@ -12,9 +12,8 @@ export function currentServices(current: () => Services): Services {
   return buildServices((row) => {
     const group = row.engine.group as keyof Services
     const method = row.engine.method
-    const of = () => current()[group] as unknown as Methods
     // Streams are opened with the credentials alone; every other call takes (request, credentials).
-    if (row.kind === 'bidi') return (credentials: unknown) => of()[method]!(credentials)
-    return (request: unknown, credentials: unknown) => of()[method]!(request, credentials)
+    if (row.kind === 'bidi') return (credentials: unknown) => (current()[group] as unknown as Methods)[method]!(credentials)
+    return (request: unknown, credentials: unknown) => (current()[group] as unknown as Methods)[method]!(request, credentials)
   })
 }

@@ -64,10 +64,8 @@ function handlerOf(row: Rpc, ctx: HandlerContext, targets: EngineTargets): Untyp
       bridge(stream, () => call(credentialsOf(stream)) as BidiStream<unknown, unknown>, row.request, row.response, row, ctx.streams)
   }
   if (row.waits) return waiting(ctx.streams, row, (r, c, signal) => call(r, c, signal) as Promise<unknown>)
-  const fn = row.errorsAsUnknown
-    ? (r: unknown, c: CallCredentials | undefined) => (call(r, c) as Promise<unknown>).catch(asUnknown)
-    : (r: unknown, c: CallCredentials | undefined) => call(r, c) as Promise<unknown>
-  return unary(row.request, row.response, fn)
+  if (!row.errorsAsUnknown) return unary(row.request, row.response, call as (r: unknown, c: CallCredentials | undefined) => Promise<unknown>)
+  return unary(row.request, row.response, (r, c) => (call(r, c) as Promise<unknown>).catch(asUnknown))
 }
 
 function snapshotHandler(ctx: HandlerContext): UntypedServiceImplementation[string] {

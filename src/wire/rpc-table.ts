@@ -291,7 +291,7 @@ export function engineMethod(targets: Partial<EngineTargets>, row: Rpc): (...arg
   const group = targets[call.group] as unknown as Record<string, (...args: unknown[]) => unknown> | undefined
   const fn = group?.[call.method]
   if (typeof fn !== 'function') throw new Error(`etcdlite: ${call.group}.${call.method} is not a function`)
-  return (...args) => fn.apply(group, args)
+  return fn.bind(group)
 }
 
 /** SERVICE_GROUPS: the objects of the services level (src/api/services.ts); lock and election are built over them. */
