@@ -104,6 +104,12 @@ export type MockServiceClient = Record<string, (metadata?: Metadata, options?: o
 export interface Etcd3MockOptions {
   /** callOptionsFactory: the client's defaultCallOptions, which etcd3 reads from the pool it talks to. @default none */
   callOptionsFactory?: Etcd3CallOptions
+  /**
+   * auth signs the mock's calls in as this user, as etcd3's own `auth` option does over a socket (etcd3 does not
+   * sign in through a mock): a token from Authenticate travels with each call, and is fetched again when the server
+   * answers that it is no longer valid. @default no credentials
+   */
+  auth?: { readonly username: string; readonly password: string }
 }
 
 /** LocalFace is a set of served handlers without a listener: what the mock calls. @internal */
@@ -134,8 +140,8 @@ export function endStreams(face: LocalFace): void {
 
 /**
  * etcd3Mock answers an etcd3 client's calls with `engine`, in process and with no socket: `client.mock(etcd3Mock(engine))`.
- * No faults or recording; `fake.etcd3Mock()` gives a mock with both. Calls through a mock carry no credentials
- * (etcd3 does not sign in through a mock), so use it with auth off.
+ * No faults or recording; `fake.etcd3Mock()` gives a mock with both. etcd3 does not sign in through a mock: with auth
+ * on, give the mock the user (`options.auth`).
  */
 export function etcd3Mock(engine: Engine, options: Etcd3MockOptions = {}): Etcd3Mock {
   const face = localFace({ services: engine.services, clientUrls: () => [], snapshot: (c) => engine.snapshot(c) })
@@ -177,7 +183,7 @@ export function mockOver(face: LocalFace, options: Etcd3MockOptions = {}): Etcd3
   let closed = false
   const handlerOf = (row: Rpc | undefined) => (row === undefined ? undefined : face.handlers.get(row.service)?.[row.method])
 
-  const unary = (service: string, method: string, payload: unknown): Promise<unknown> => {
+  const unary = (service: string, method: string, payload: unknown, metadata: Metadata): Promise<unknown> => {
     const p = etcd3()
     if (closed) return Promise.reject(p.closedError(service))
     const row = rowOf(service, method)
@@ -196,7 +202,7 @@ export function mockOver(face: LocalFace, options: Etcd3MockOptions = {}): Etcd3
     return new Promise((resolve, reject) => {
       let call: MockUnaryCall
       try {
-        call = new MockUnaryCall(row.proto.request.decode(bytes))
+        call = new MockUnaryCall(row.proto.request.decode(bytes), metadata)
       } catch (err) {
         reject(p.castError(callError({ code: Status.INTERNAL, details: `Error deserializing request: ${(err as Error).message}` })))
         return
@@ -226,12 +232,41 @@ export function mockOver(face: LocalFace, options: Etcd3MockOptions = {}): Etcd3
     return out
   }
 
+  // The credentials of every call: none, or the token of options.auth's user, signed in at the first call.
+  let signedIn: Promise<Metadata> | undefined
+  const metadata = (): Promise<Metadata> => {
+    const auth = options.auth
+    if (auth === undefined) return Promise.resolve(new Metadata())
+    signedIn ??= unary('Auth', 'authenticate', { name: auth.username, password: auth.password }, new Metadata()).then(
+      (answer) => {
+        const md = new Metadata()
+        md.set('token', (answer as { token: string }).token)
+        return md
+      },
+      (err: unknown) => {
+        signedIn = undefined
+        throw err
+      },
+    )
+    return signedIn
+  }
+  /** call makes a unary call with the credentials; a token the server no longer takes is fetched again, once. */
+  const call = async (service: string, method: string, payload: unknown): Promise<unknown> => {
+    try {
+      return await unary(service, method, payload, await metadata())
+    } catch (err) {
+      if (options.auth === undefined || !etcd3().isInvalidToken(err)) throw err
+      signedIn = undefined
+      return unary(service, method, payload, await metadata())
+    }
+  }
+
   return {
-    exec: <T>(service: string, method: string, payload: unknown) => etcd3().retry(() => unary(service, method, payload)) as Promise<T>,
+    exec: <T>(service: string, method: string, payload: unknown) => etcd3().retry(() => call(service, method, payload)) as Promise<T>,
     async withConnection(service, fn) {
       if (closed) throw etcd3().closedError(service)
       const mockClient: MockServiceClient = client(service)
-      return fn({ resource: host, client: mockClient, metadata: new Metadata() })
+      return fn({ resource: host, client: mockClient, metadata: await metadata() })
     },
     markFailed(_resource, error) {
       failures.push(error)

@@ -28,6 +28,8 @@ export interface Etcd3Protocol {
   castError(err: Error): Error
   /** closedError is the error etcd3 raises for a call on a closed client (ClientClosedError). */
   closedError(service: string): Error
+  /** isInvalidToken tells etcd3's error for an auth token the server no longer takes (EtcdInvalidAuthTokenError). */
+  isInvalidToken(err: unknown): boolean
   /** retry runs a unary call under etcd3's default pool policy: up to 3 more attempts after a recoverable error. */
   retry<T>(fn: () => Promise<T>): Promise<T>
 }
@@ -43,6 +45,7 @@ interface ProtoMethod {
 interface Etcd3Module {
   castGrpcError(err: Error): Error
   ClientClosedError: new (service: string) => Error
+  EtcdInvalidAuthTokenError: new () => Error
   isRecoverableError(err: Error): boolean
 }
 
@@ -78,6 +81,7 @@ export function etcd3Protocol(): Etcd3Protocol {
     method: (service, method) => methods.get(`${service}.${method}`),
     castError: (err) => etcd3.castGrpcError(err),
     closedError: (service) => new etcd3.ClientClosedError(service),
+    isInvalidToken: (err) => err instanceof etcd3.EtcdInvalidAuthTokenError,
     retry: (fn) => policy.execute(fn),
   }
   return loaded

@@ -99,6 +99,56 @@ describe.each(ETCD3_WAYS)('the etcd3 client, $way', (way) => {
     expect(await failure(() => lease.keepaliveOnce())).toEqual({ name: 'EtcdLeaseInvalidError', message: `Lease ${id} is expired or revoked` })
   })
 
+  test('with auth on, a signed-in client stays in its ranges; a watch and a lease work with its token', async () => {
+    await using authed = await fakeEtcd({
+      auth: {
+        roles: { app: [{ type: 'READWRITE', key: 'app/', prefix: true }] },
+        users: { alice: { password: 'alicepw', roles: ['app'] } },
+      },
+      seed: { 'app/port': '8080', 'db/password': 'secret' },
+    })
+    const alice = way.client(authed, { username: 'alice', password: 'alicepw' })
+    const anonymous = way.client(authed)
+    try {
+      expect(await alice.get('app/port').string()).toBe('8080')
+      expect(await failure(() => alice.get('db/password').string())).toEqual({
+        name: 'EtcdPermissionDeniedError',
+        message: '7 PERMISSION_DENIED: etcdserver: permission denied',
+      })
+      expect((await failure(() => anonymous.get('app/port').string())).message).toBe('3 INVALID_ARGUMENT: etcdserver: user name is empty')
+      const watcher = await alice.watch().key('app/port').create()
+      const seen = new Promise<string>((resolve) => watcher.once('put', (kv) => resolve(kv.value.toString())))
+      await alice.put('app/port').value('9090')
+      expect(await seen).toBe('9090')
+      await watcher.cancel()
+      const lease = alice.lease(30, { autoKeepAlive: false })
+      await lease.put('app/session').value('x')
+      expect((await lease.keepaliveOnce()).TTL).toBe('30')
+      await lease.revoke()
+    } finally {
+      alice.close()
+      anonymous.close()
+    }
+  })
+
+  test('a token that expired on the fake clock is fetched again, and the call goes through', async () => {
+    await using authed = await fakeEtcd({
+      authTokenTtl: 60,
+      auth: { roles: { app: [{ type: 'READWRITE', key: 'app/', prefix: true }] }, users: { alice: { password: 'pw', roles: ['app'] } } },
+    })
+    const alice = way.client(authed, { username: 'alice', password: 'pw' })
+    try {
+      await alice.put('app/a').value('1')
+      await authed.clock.advance(61_000)
+      await alice.put('app/b').value('2')
+      expect(await authed.dump('app/')).toEqual({ 'app/a': '1', 'app/b': '2' })
+      expect(authed.requests.of('Auth.Authenticate').map((r) => r.status)).toEqual(['OK', 'OK'])
+      expect(authed.requests.of('KV.Put').map((r) => r.status)).toEqual(['OK', 'UNAUTHENTICATED', 'OK'])
+    } finally {
+      alice.close()
+    }
+  })
+
   test("Maintenance.Snapshot streams etcd's snapshot file in messages counting down to 0 remaining bytes", async () => {
     await fake.reset({ 'k/1': 'a', 'k/2': 'b' })
     client = way.client(fake)
