@@ -149,6 +149,16 @@ describe.each(ETCD3_WAYS)('the etcd3 client, $way', (way) => {
     }
   })
 
+  test('a put above maxRequestBytes is refused as etcd refuses it, and changes nothing', async () => {
+    await using small = await fakeEtcd({ maxRequestBytes: 1024 })
+    client = way.client(small)
+    expect(await failure(() => client.put('k').value('x'.repeat(2048)).exec())).toEqual({
+      name: 'GRPCInvalidArgumentError',
+      message: '3 INVALID_ARGUMENT: etcdserver: request is too large',
+    })
+    expect(await small.dump()).toEqual({})
+  })
+
   test("Maintenance.Snapshot streams etcd's snapshot file in messages counting down to 0 remaining bytes", async () => {
     await fake.reset({ 'k/1': 'a', 'k/2': 'b' })
     client = way.client(fake)
