@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { benchDisk } from './disk.ts'
+import { benchEtcd3Mock } from './etcd3-mock.ts'
 import { benchLease } from './lease.ts'
 import { benchMemory } from './memory.ts'
 import { benchAuth } from './auth.ts'
@@ -37,6 +38,7 @@ const cases: { name: string; also: string[]; run: Bench | undefined }[] = [
   { name: 'auth', also: ['permissions'], run: benchAuth },
   { name: 'snapshot', also: ['backup', 'restore'], run: benchSnapshot },
   { name: 'testing-kit', also: ['fake', 'reset'], run: benchTestingKit },
+  { name: 'etcd3-mock', also: ['mock'], run: benchEtcd3Mock },
   // Served: bench/server.ts, written with the gRPC server (the etcd3 client against `etcdlite serve` and against real
   // etcd). Loaded when the file is there; without it this slot stays empty and the served-put target reads "not measured".
   { name: 'server', also: ['served', 'grpc'], run: await serverBench() },

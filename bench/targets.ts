@@ -195,5 +195,16 @@ export function checkTargets(results: Result[]): TargetCheck[] {
   const reset = results.find((r) => r.case.startsWith('empty the store between tests') && r.system === 'etcdlite fake.reset()')
   if (reset) out.push({ target: '(testing kit) reset() with 1k keys < 1 ms', where: reset.case, measured: `p50 ${reset.p50Ms} ms, p99 ${reset.p99Ms} ms`, ratio: `${((reset.p50Ms / 1) * 100).toFixed(0)}% of budget (p50)`, met: reset.p50Ms < 1 })
   else missing('(testing kit) reset() with 1k keys < 1 ms', 'testing-kit', 'not run')
+  // A put through the etcd3 client's mock (fake.etcd3Mock(), in process) against the same put over the fake's socket.
+  const mockCases = [...new Set(results.filter((r) => r.case.startsWith('etcd3 put, ')).map((r) => r.case))]
+  if (mockCases.length === 0) missing('etcd3 put through the mock >= 3x over the socket', 'etcd3 put', 'not run')
+  for (const c of mockCases) {
+    const m = find(results, c, 'etcd3 through fake.etcd3Mock()')
+    const s = find(results, c, 'etcd3 over the socket (fakeEtcd)')
+    if (m && s) {
+      const ratio = m.opsPerSec / s.opsPerSec
+      out.push({ target: 'etcd3 put through the mock >= 3x over the socket', where: c, measured: `${fmt(m.opsPerSec)} vs ${fmt(s.opsPerSec)} puts/s`, ratio: x2(ratio), met: ratio >= 3 })
+    }
+  }
   return out
 }

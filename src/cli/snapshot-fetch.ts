@@ -1,9 +1,10 @@
 import { Client as GrpcClient, credentials as grpcCredentials, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js'
 import type { CallCredentials } from '../messages/auth.ts'
-import { snapshotResponse } from '../server/codec-maintenance.ts'
-import { metadataOf, remoteServices } from '../server/remote-services.ts'
-import { fromGrpcStatus } from '../server/status.ts'
-import { method, type WireMessage } from '../server/wire.ts'
+import { snapshotResponse } from '../wire/codec-maintenance.ts'
+import { metadataOf } from '../remote/grpc-connection.ts'
+import { remoteServices } from '../remote/remote-services.ts'
+import { fromGrpcStatus } from '../wire/status.ts'
+import { method, type WireMessage } from '../wire/proto.ts'
 
 /** FetchOptions: where to ask for a snapshot, and as whom. */
 export interface FetchOptions {

@@ -1,11 +1,8 @@
 import { toBin, toBinOptional, type Bin, type BytesLike } from '../util/bytes.ts'
 import { EtcdError } from '../util/errors.ts'
 import { int, leaseId } from '../util/fields.ts'
+import { bool, compareKinds, list, opField, requestObject, sortOption } from '../messages/request-checks.ts'
 import {
-  compareResults,
-  compareTargets,
-  sortOrders,
-  sortTargets,
   type Compare,
   type CompareResult,
   type CompareTarget,
@@ -84,14 +81,12 @@ export interface RequestLimits {
 }
 
 export function parseRange(req: RangeRequest): RangeOp {
-  assertObject(req, 'range request')
+  requestObject(req, 'range request')
   const key = toBin(req.key, 'key')
   if (key === '') throw new EtcdError('ETCD_EMPTY_KEY')
+  sortOption(req.sortOrder, req.sortTarget)
   const sortOrder = req.sortOrder ?? 'NONE'
   const sortTarget = req.sortTarget ?? 'KEY'
-  if (!sortOrders.includes(sortOrder) || !sortTargets.includes(sortTarget)) {
-    throw new EtcdError('ETCD_INVALID_SORT_OPTION')
-  }
   return {
     kind: 'range',
     key,
@@ -110,7 +105,7 @@ export function parseRange(req: RangeRequest): RangeOp {
 }
 
 export function parsePut(req: PutRequest): PutOp {
-  assertObject(req, 'put request')
+  requestObject(req, 'put request')
   const key = toBin(req.key, 'key')
   const value = toBinOptional(req.value, 'value')
   const lease = leaseId(req.lease, 'lease')
@@ -123,7 +118,7 @@ export function parsePut(req: PutRequest): PutOp {
 }
 
 export function parseDelete(req: DeleteRangeRequest): DeleteOp {
-  assertObject(req, 'delete request')
+  requestObject(req, 'delete request')
   const key = toBin(req.key, 'key')
   if (key === '') throw new EtcdError('ETCD_EMPTY_KEY')
   return { kind: 'delete', key, end: toBinOptional(req.rangeEnd, 'rangeEnd'), prevKv: bool(req.prevKv, 'prevKv') }
@@ -136,7 +131,7 @@ export function parseDelete(req: DeleteRangeRequest): DeleteOp {
  * its own checks. The duplicate-key check comes after (see txn-intervals.ts).
  */
 export function parseTxn(req: TxnRequest, limits: RequestLimits, budget = limits.maxTxnOps): TxnOp {
-  assertObject(req, 'txn request')
+  requestObject(req, 'txn request')
   const compare = list(req.compare, 'compare')
   const success = list(req.success, 'success')
   const failure = list(req.failure, 'failure')
@@ -153,24 +148,23 @@ export function parseTxn(req: TxnRequest, limits: RequestLimits, budget = limits
 }
 
 export function parseRequestOp(op: RequestOp, limits: RequestLimits, budget = limits.maxTxnOps): Op {
-  if (typeof op !== 'object' || op === null) throw new TypeError('a txn operation must be an object')
-  const o = op as Partial<Record<'requestRange' | 'requestPut' | 'requestDeleteRange' | 'requestTxn', unknown>>
-  if (given(o.requestRange) + given(o.requestPut) + given(o.requestDeleteRange) + given(o.requestTxn) > 1) {
-    const set = (['requestRange', 'requestPut', 'requestDeleteRange', 'requestTxn'] as const).filter((f) => given(o[f]) === 1)
-    throw new TypeError(`a txn operation sets more than one of ${set.join(', ')}`)
+  const o = op as Partial<Record<NonNullable<ReturnType<typeof opField>>, unknown>>
+  switch (opField(op)) {
+    case 'requestRange':
+      return parseRange(o.requestRange as RangeRequest)
+    case 'requestPut':
+      return parsePut(o.requestPut as PutRequest)
+    case 'requestDeleteRange':
+      return parseDelete(o.requestDeleteRange as DeleteRangeRequest)
+    case 'requestTxn':
+      return parseTxn(o.requestTxn as TxnRequest, limits, budget)
   }
-  if (o.requestRange) return parseRange(o.requestRange as RangeRequest)
-  if (o.requestPut) return parsePut(o.requestPut as PutRequest)
-  if (o.requestDeleteRange) return parseDelete(o.requestDeleteRange as DeleteRangeRequest)
-  if (o.requestTxn) return parseTxn(o.requestTxn as TxnRequest, limits, budget)
   // etcd answers an operation with no request in it as a missing key.
   throw new EtcdError('ETCD_KEY_NOT_FOUND')
 }
 
 function parseCompare(c: Compare): CompareOp {
-  if (typeof c !== 'object' || c === null) throw new TypeError('a compare must be an object')
-  if (!compareTargets.includes(c.target)) throw new TypeError(`unknown compare target ${String(c.target)}`)
-  if (!compareResults.includes(c.result)) throw new TypeError(`unknown compare result ${String(c.result)}`)
+  compareKinds(c)
   const key = toBin(c.key, 'compare key')
   if (key === '') throw new EtcdError('ETCD_EMPTY_KEY')
   let operand: number | bigint | Bin
@@ -192,25 +186,4 @@ function parseCompare(c: Compare): CompareOp {
       break
   }
   return { target: c.target, result: c.result, key, end: toBinOptional(c.rangeEnd, 'compare rangeEnd'), operand }
-}
-
-/** given counts a oneof field: 1 when set. */
-function given(value: unknown): number {
-  return value === undefined || value === null ? 0 : 1
-}
-
-function bool(value: boolean | undefined | null, what: string): boolean {
-  if (value === undefined || value === null) return false
-  if (typeof value === 'boolean') return value
-  throw new TypeError(`${what} must be a boolean, got ${typeof value}`)
-}
-
-function list<T>(value: T[] | undefined | null, what: string): T[] {
-  if (value === undefined || value === null) return []
-  if (Array.isArray(value)) return value
-  throw new TypeError(`txn ${what} must be an array`)
-}
-
-function assertObject(value: unknown, what: string): void {
-  if (typeof value !== 'object' || value === null) throw new TypeError(`${what} must be an object`)
 }

@@ -1,7 +1,8 @@
 import { status as GrpcStatus } from '@grpc/grpc-js'
 import { EtcdError } from '../util/errors.ts'
-import { remoteServices, type RemoteOptions, type RemoteServices } from '../server/remote-services.ts'
-import { GrpcError } from '../server/status.ts'
+import { remoteServices, type RemoteServices } from './remote-services.ts'
+import type { RemoteOptions } from './transport.ts'
+import { GrpcError } from '../wire/status.ts'
 
 /**
  * DOWN_MS: how long an endpoint that could not be reached is passed over when choosing where the next call goes,

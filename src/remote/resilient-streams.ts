@@ -3,7 +3,7 @@ import type { BidiStream } from '../messages/stream.ts'
 import type { LeaseKeepAliveRequest, LeaseKeepAliveResponse } from '../messages/lease.ts'
 import type { WatchCreateRequest, WatchRequest, WatchResponse } from '../messages/watch.ts'
 import { AsyncQueue } from '../util/async-queue.ts'
-import type { RemoteServices } from '../server/remote-services.ts'
+import type { RemoteServices } from './remote-services.ts'
 import { asEtcdError, isUnreachable, type Endpoints } from './endpoints.ts'
 
 /** RECONNECT_DELAYS_MS: waits between attempts to reopen a broken stream, one round over the endpoints each. */

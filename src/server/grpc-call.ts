@@ -3,8 +3,8 @@ import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2'
 import { TLSSocket } from 'node:tls'
 import { status as Status } from '@grpc/grpc-js'
 import { frame, MessageReader } from './grpc-frames.ts'
-import type { GrpcStatus } from './status.ts'
-import type { WireMessage } from './wire.ts'
+import type { GrpcStatus } from '../wire/status.ts'
+import type { WireMessage } from '../wire/proto.ts'
 
 /**
  * The calls the gRPC server hands its handlers, in the shapes the handlers were written for (grpc-js's server

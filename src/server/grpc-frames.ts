@@ -1,6 +1,6 @@
 import { gunzipSync, inflateSync } from 'node:zlib'
 import { status as Status } from '@grpc/grpc-js'
-import type { GrpcStatus } from './status.ts'
+import type { GrpcStatus } from '../wire/status.ts'
 
 /**
  * gRPC's message framing over an HTTP/2 stream: each message is a compressed flag (1 byte), a length (4 bytes,

@@ -3,8 +3,9 @@ import type { Duplex } from 'node:stream'
 import { status as Status, type UntypedServiceImplementation } from '@grpc/grpc-js'
 import { CallResponder, StreamCall, unaryCall, type UnaryCall } from './grpc-call.ts'
 import { MessageReader } from './grpc-frames.ts'
-import type { GrpcStatus } from './status.ts'
-import { methods, type ServiceName, type WireMessage } from './wire.ts'
+import { unimplemented, type GrpcStatus } from '../wire/status.ts'
+import type { ServiceName, WireMessage } from '../wire/proto.ts'
+import { rowsOf } from '../wire/rpc-table.ts'
 
 /**
  * GrpcServer serves gRPC calls over Node's HTTP/2 server, with the handlers written for grpc-js (see grpc-call.ts
@@ -56,12 +57,12 @@ export class GrpcServer {
 
   /** addService serves a service's methods with `impl`'s handlers; a method without one answers UNIMPLEMENTED. */
   addService(service: ServiceName, impl: UntypedServiceImplementation): void {
-    for (const m of methods(service)) {
-      const handler = impl[m.name]
+    for (const row of rowsOf(service)) {
+      const handler = impl[row.method]
       if (handler === undefined) continue
-      if (m.requestStream && !m.responseStream) throw new Error(`GrpcServer: ${m.path} streams requests only, which etcd's API never does`)
-      const kind = m.requestStream ? 'bidi' : m.responseStream ? 'server_stream' : 'unary'
-      this.#routes.set(m.path, { kind, decode: m.request.decode, encode: m.response.encode, handler: handler as UnaryHandler | StreamHandler })
+      const kind = row.kind === 'server-stream' ? 'server_stream' : row.kind
+      const m = row.proto
+      this.#routes.set(row.path, { kind, decode: m.request.decode, encode: m.response.encode, handler: handler as UnaryHandler | StreamHandler })
     }
   }
 
@@ -115,7 +116,7 @@ export class GrpcServer {
     const route = this.#routes.get(path)
     const responder = new CallResponder(stream, route?.encode ?? encodeNothing)
     if (route === undefined) {
-      responder.status({ code: Status.UNIMPLEMENTED, details: `The server does not implement the method ${path}` })
+      responder.status(unimplemented(path))
       return
     }
     const reader = new MessageReader(this.#options.maxReceiveMessageBytes, headers['grpc-encoding'] as string | undefined)

@@ -2,7 +2,8 @@ import type { UntypedServiceImplementation } from '@grpc/grpc-js'
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import type { Engine } from '../api/engine.ts'
 import { ETCD_VERSION } from '../maintenance/maintenance-service.ts'
-import { methods, type ServiceName } from './wire.ts'
+import type { ServiceName } from '../wire/proto.ts'
+import { rowsOf } from '../wire/rpc-table.ts'
 
 /**
  * /metrics: Prometheus text with etcd's metric names where one fits, the gRPC server counters etcd exports (in the
@@ -34,7 +35,7 @@ const GRPC_CODES = [
   'Unauthenticated',
 ] as const
 
-type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream'
+type GrpcType = 'unary' | 'server_stream' | 'bidi_stream'
 
 /** MethodCounts are one RPC's counters. */
 class MethodCounts {
@@ -78,15 +79,9 @@ export class ServerMetrics {
     // The engine is read at each scrape: a server may replace the engine it serves.
     const engine = () => sources.engine
     for (const service of [...services, ...lazyServices]) {
-      for (const m of methods(service)) {
-        const type: GrpcType = m.requestStream
-          ? m.responseStream
-            ? 'bidi_stream'
-            : 'client_stream'
-          : m.responseStream
-            ? 'server_stream'
-            : 'unary'
-        this.#calls.set(`${service}/${m.name}`, new MethodCounts(service, m.name, type, lazyServices.includes(service)))
+      for (const row of rowsOf(service)) {
+        const type: GrpcType = row.kind === 'bidi' ? 'bidi_stream' : row.kind === 'server-stream' ? 'server_stream' : 'unary'
+        this.#calls.set(`${service}/${row.method}`, new MethodCounts(service, row.method, type, lazyServices.includes(service)))
       }
     }
     const registers = [this.registry]

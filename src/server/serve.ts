@@ -9,20 +9,10 @@ import { createHttpFace, type HttpFace } from './http-face.ts'
 import { currentServices } from './current-services.ts'
 import type { ServerTap } from './server-tap.ts'
 import { ServerMetrics } from './metrics.ts'
-import {
-  authHandlers,
-  clusterHandlers,
-  healthHandlers,
-  kvHandlers,
-  leaseHandlers,
-  maintenanceHandlers,
-  watchHandlers,
-  type HandlerContext,
-} from './handlers.ts'
+import { serviceHandlers, type HandlerContext } from './handlers.ts'
 import type { Streams } from './stream-bridge.ts'
-import { electionHandlers, lockHandlers } from './concurrency-handlers.ts'
 import { EtcdError } from '../util/errors.ts'
-import type { ServiceName } from './wire.ts'
+import type { ServiceName } from '../wire/proto.ts'
 
 export type { TlsOptions } from './front-door.ts'
 
@@ -113,17 +103,7 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
     streams,
     snapshot: (credentials) => engine.snapshot(credentials),
   }
-  const implementations: [ServiceName, UntypedServiceImplementation][] = [
-    ['etcdserverpb.KV', kvHandlers(ctx)],
-    ['etcdserverpb.Watch', watchHandlers(ctx)],
-    ['etcdserverpb.Lease', leaseHandlers(ctx)],
-    ['etcdserverpb.Maintenance', maintenanceHandlers(ctx)],
-    ['etcdserverpb.Cluster', clusterHandlers(ctx)],
-    ['etcdserverpb.Auth', authHandlers(ctx)],
-    ['v3lockpb.Lock', lockHandlers(ctx)],
-    ['v3electionpb.Election', electionHandlers(ctx)],
-    ['grpc.health.v1.Health', healthHandlers(ctx)],
-  ]
+  const implementations = serviceHandlers(ctx)
   // etcd 3.4 lists the grpc_server_* series of its lock and election services only once they are called.
   const lazy: ServiceName[] = ['v3lockpb.Lock', 'v3electionpb.Election']
   const { header } = await engine.services.maintenance.status({})

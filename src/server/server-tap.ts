@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { UntypedServiceImplementation } from '@grpc/grpc-js'
-import type { ServiceName } from './wire.ts'
+import type { ServiceName } from '../wire/proto.ts'
 
 /**
  * ServerTap lets code outside the server see and steer every call: the testing kit's fault injection and request

@@ -1,9 +1,9 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js'
 import { EtcdError } from '../util/errors.ts'
 import type { BidiStream } from '../messages/stream.ts'
-import type { Codec } from './codec.ts'
-import { toGrpcStatus } from './status.ts'
-import type { WireMessage } from './wire.ts'
+import type { Codec } from '../wire/codec.ts'
+import { toGrpcStatus } from '../wire/status.ts'
+import type { WireMessage } from '../wire/proto.ts'
 
 /** BridgeOptions: how a bidirectional RPC maps onto a services-level stream. */
 export interface BridgeOptions<Req> {

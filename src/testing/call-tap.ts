@@ -2,13 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { status as Status, type UntypedServiceImplementation } from '@grpc/grpc-js'
 import type { Engine } from '../api/engine.ts'
 import type { ServerTap } from '../server/server-tap.ts'
-import type { GrpcStatus } from '../server/status.ts'
-import type { ServiceName, WireMessage } from '../server/wire.ts'
+import type { GrpcStatus } from '../wire/status.ts'
+import type { ServiceName, WireMessage } from '../wire/proto.ts'
+import { rpcTable, shortName, type Rpc } from '../wire/rpc-table.ts'
 import { Decoded } from './decoded-request.ts'
 import { errorStatus, revisionOf, STOPPED } from './fault-answers.ts'
 import { kindOf, type FaultError, type Faults } from './faults.ts'
 import { finish, type RequestLog } from './requests.ts'
-import { rpcs, shortName, type RpcInfo } from './rpc-names.ts'
 import { notDrop, TappedStream, type StreamCall, type StreamFn, type TapState, type UnaryCall } from './tapped-stream.ts'
 
 /**
@@ -67,7 +67,7 @@ class Tap implements TapState {
 /** createTap builds the ServerTap that applies `options.faults` and records into `options.requests`. */
 export function createTap(options: TapOptions): ServerTap {
   const tap = new Tap(options)
-  const table = rpcs()
+  const table = rpcTable()
   return {
     wrap(service: ServiceName, impl: UntypedServiceImplementation): UntypedServiceImplementation {
       if (options.faults === undefined && options.requests === undefined) return impl
@@ -75,7 +75,7 @@ export function createTap(options: TapOptions): ServerTap {
       for (const [name, handler] of Object.entries(impl)) {
         const rpc = table.get(`${shortName(service)}.${name}`)
         if (rpc === undefined) out[name] = handler
-        else if (!rpc.stream) out[name] = unaryTap(rpc, handler as UnaryFn, tap)
+        else if (rpc.kind === 'unary') out[name] = unaryTap(rpc, handler as UnaryFn, tap)
         else out[name] = (call: StreamCall) => new TappedStream(rpc, call, tap).start(handler as StreamFn)
       }
       return out
@@ -85,7 +85,7 @@ export function createTap(options: TapOptions): ServerTap {
   }
 }
 
-function unaryTap(rpc: RpcInfo, handler: UnaryFn, tap: Tap): UnaryFn {
+function unaryTap(rpc: Rpc, handler: UnaryFn, tap: Tap): UnaryFn {
   return (call, callback) => {
     const faults = tap.faults
     if (tap.requests === undefined && (faults === undefined || faults.size === 0)) {

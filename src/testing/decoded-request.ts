@@ -1,6 +1,7 @@
-import type { WireMessage } from '../server/wire.ts'
+import type { WireMessage } from '../wire/proto.ts'
 import type { RecordedRequest, RequestLog } from './requests.ts'
-import { requestKeys, type RpcInfo } from './rpc-names.ts'
+import type { Rpc } from '../wire/rpc-table.ts'
+import { requestKeys } from './request-keys.ts'
 
 /** Decoded is a request read once, lazily: its typed form and keys. */
 export class Decoded {
@@ -9,7 +10,7 @@ export class Decoded {
   #done = false
 
   constructor(
-    readonly rpc: RpcInfo,
+    readonly rpc: Rpc,
     readonly wire: WireMessage,
   ) {}
 
@@ -17,7 +18,7 @@ export class Decoded {
     if (!this.#done) {
       this.#done = true
       try {
-        this.#typed = this.rpc.decode(this.wire)
+        this.#typed = this.rpc.request.fromWire(this.wire)
       } catch {
         // The handler will refuse it with the codec's own error; record it as it came.
         this.#typed = undefined

@@ -1,7 +1,9 @@
 import { open, type Engine, type OpenOptions } from '../api/engine.ts'
+import { currentServices } from '../server/current-services.ts'
 import { serve, type Serving } from '../server/serve.ts'
 import { ManualClock, systemClock, type Clock } from '../util/clock.ts'
 import { createTap } from './call-tap.ts'
+import { endStreams, localFace, mockOver, type Etcd3Mock, type Etcd3MockOptions, type LocalFace } from './etcd3-mock.ts'
 import { DEFAULT_ROOT_PASSWORD, setUpAuth, type FakeAuthOptions } from './fake-auth.ts'
 import { prepareTls, type FakeTls, type FakeTlsOptions, type PreparedTls } from './fake-tls.ts'
 import { withDeadMember } from './dead-member.ts'
@@ -64,6 +66,12 @@ export interface FakeEtcd<C extends Clock = ManualClock> extends AsyncDisposable
    * that restarted, and clients reconnect to the new store. Fast: a new in-memory engine, no new socket.
    */
   reset(seed?: Seed): Promise<void>
+  /**
+   * etcd3Mock answers an etcd3 client in process, with no socket (`client.mock(fake.etcd3Mock())`): the same
+   * handlers, engine, faults and recording as the served endpoint. reset() and close() end its open streams as they
+   * end the server's.
+   */
+  etcd3Mock(options?: Etcd3MockOptions): Etcd3Mock
   /** close stops the server and the engine. Idempotent. */
   close(): Promise<void>
 }
@@ -110,6 +118,7 @@ export async function fakeEtcd(options: FakeEtcdOptions = {}): Promise<FakeEtcd<
     throw err
   }
   let server: Serving
+  const tap = createTap({ faults, ...(record === false ? {} : { requests }), engine: () => server.engine })
   try {
     server = await serve({
       ...(tls === undefined ? {} : { tls: tls.server }),
@@ -118,7 +127,7 @@ export async function fakeEtcd(options: FakeEtcdOptions = {}): Promise<FakeEtcd<
       port: 0,
       shutdownGraceMs: 1_000,
       maxRequestBytes: engineOptions.maxRequestBytes,
-      tap: withDeadMember(createTap({ faults, ...(record === false ? {} : { requests }), engine: () => server.engine }), faults),
+      tap: withDeadMember(tap, faults),
     })
   } catch (err) {
     tls?.remove()
@@ -126,10 +135,19 @@ export async function fakeEtcd(options: FakeEtcdOptions = {}): Promise<FakeEtcd<
     throw err
   }
 
+  // The mock's face: the server's handlers again, over whichever engine is served, through the same tap.
+  let face: LocalFace | undefined
+  const mockFace = () =>
+    (face ??= localFace(
+      { services: currentServices(() => server.engine.services), clientUrls: () => [...server.urls], snapshot: (c) => server.engine.snapshot(c) },
+      (service, impl) => tap.wrap(service, impl),
+    ))
+
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
       faults.clear()
+      if (face !== undefined) endStreams(face)
       await server.close()
       await server.engine.close()
       tls?.remove()
@@ -152,6 +170,8 @@ export async function fakeEtcd(options: FakeEtcdOptions = {}): Promise<FakeEtcd<
       faults.clear()
       const engine = await fresh(next)
       try {
+        // The mock's streams end as the server's do: before the old engine closes, with the new one served next.
+        if (face !== undefined) endStreams(face)
         await server.replaceEngine(engine)
       } catch (err) {
         await engine.close()
@@ -159,6 +179,7 @@ export async function fakeEtcd(options: FakeEtcdOptions = {}): Promise<FakeEtcd<
       }
       requests.clear()
     },
+    etcd3Mock: (mockOptions) => mockOver(mockFace(), mockOptions),
     close,
     [Symbol.asyncDispose]: close,
   }

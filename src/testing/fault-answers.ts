@@ -1,10 +1,10 @@
 import { status as Status } from '@grpc/grpc-js'
-import { int } from '../server/codec.ts'
-import { toGrpcStatus, type GrpcStatus } from '../server/status.ts'
-import type { WireMessage } from '../server/wire.ts'
-import { EtcdError } from '../util/errors.ts'
+import { int } from '../wire/codec.ts'
+import { toGrpcStatus, type GrpcStatus } from '../wire/status.ts'
+import type { WireMessage } from '../wire/proto.ts'
+import { EtcdError, type EtcdErrorCode } from '../util/errors.ts'
 import { FAULT_ERRORS, type FaultError } from './faults.ts'
-import type { RpcInfo } from './rpc-names.ts'
+import type { Rpc } from '../wire/rpc-table.ts'
 
 /** What the tap answers on a fault's behalf, as a real etcd 3.4 member answers it. */
 
@@ -17,20 +17,18 @@ export const STOPPED = (): GrpcStatus => toGrpcStatus(new EtcdError('ETCD_STOPPE
  */
 const CONNECTION_LOST: GrpcStatus = { code: Status.UNAVAILABLE, details: 'etcdlite: connection cut (a dead member)', connectionLost: true }
 
-/** MAINTENANCE_ADMIN: the maintenance calls etcd 3.4 refuses with the auth package's own text, as code Unknown. */
-const MAINTENANCE_ADMIN = new Set(['Maintenance.Hash', 'Maintenance.HashKV', 'Maintenance.Defragment', 'Maintenance.Snapshot'])
-
 /**
  * errorStatus is the status a real etcd 3.4 answers for a fault's error on this RPC: the error's own code and text;
  * on Lock and Election (which etcd serves through a client of its own) code Unknown with the text; a permission
  * refusal of an admin maintenance call is "auth: permission denied" (Unknown), as etcd 3.4 lets it through.
  */
-export function errorStatus(rpc: RpcInfo, kind: FaultError): GrpcStatus {
-  let code = FAULT_ERRORS[kind]
-  if (code === null) return CONNECTION_LOST
-  if (kind === 'permission-denied' && MAINTENANCE_ADMIN.has(rpc.name)) code = 'ETCD_MAINTENANCE_PERMISSION_DENIED'
+export function errorStatus(rpc: Rpc, kind: FaultError): GrpcStatus {
+  const named = FAULT_ERRORS[kind]
+  if (named === null) return CONNECTION_LOST
+  let code: EtcdErrorCode = named
+  if (kind === 'permission-denied' && rpc.short === 'Maintenance' && rpc.auth === 'root') code = 'ETCD_MAINTENANCE_PERMISSION_DENIED'
   const err = new EtcdError(code)
-  if (rpc.service === 'Lock' || rpc.service === 'Election') return { code: Status.UNKNOWN, details: err.wireMessage }
+  if (rpc.errorsAsUnknown) return { code: Status.UNKNOWN, details: err.wireMessage }
   return toGrpcStatus(err)
 }
 

@@ -1,5 +1,6 @@
 import type { EtcdErrorCode } from '../util/errors.ts'
-import { rpcs, serviceNames, hasPrefix, type RpcInfo } from './rpc-names.ts'
+import { rpcTable, serviceNames, type Rpc } from '../wire/rpc-table.ts'
+import { hasPrefix } from './request-keys.ts'
 
 /**
  * Fault rules: what the fake answers instead of the engine, for which calls, how many times. A rule names the calls
@@ -107,11 +108,11 @@ const WATCH = 'Watch.Watch'
  * applicable tells whether an RPC can have a fault at all (what add() checks): 'drop' only streams; the errors not
  * the health check; 'compacted' only reads of a revision (Range, Txn) and Watch.
  */
-export function applicable(rpc: RpcInfo, fault: Fault): boolean {
+export function applicable(rpc: Rpc, fault: Fault): boolean {
   const kind = kindOf(fault)
   if (kind === 'delay' || kind === 'black-hole') return true
-  if (kind === 'drop') return rpc.stream
-  if (rpc.service === 'Health') return false
+  if (kind === 'drop') return rpc.kind !== 'unary'
+  if (rpc.short === 'Health') return false
   if (kind === 'compacted') return rpc.name === 'KV.Range' || rpc.name === 'KV.Txn' || rpc.name === WATCH
   return true
 }
@@ -181,7 +182,7 @@ export class Faults {
    * keys has, and counts one application of it.
    * @internal
    */
-  take(rpc: RpcInfo, accepts: (fault: Fault) => boolean, keys: () => readonly Uint8Array[]): ActiveRule | undefined {
+  take(rpc: Rpc, accepts: (fault: Fault) => boolean, keys: () => readonly Uint8Array[]): ActiveRule | undefined {
     for (const r of this.#rules) {
       if (!r.scope.has(rpc.name) || !accepts(r.rule.fault)) continue
       if (r.prefix !== undefined && !keys().some((k) => hasPrefix(k, r.prefix!))) continue
@@ -205,10 +206,10 @@ export class Faults {
     if (problem !== undefined) throw new TypeError(`faults.add: ${problem}`)
     const { method } = rule
     if (typeof method !== 'string') throw new TypeError("faults.add: method must be 'Service.Method', a service or '*'")
-    const all = rpcs()
-    let named: RpcInfo[]
+    const all = rpcTable()
+    let named: Rpc[]
     if (method === '*') named = [...all.values()]
-    else if (serviceNames().has(method)) named = [...all.values()].filter((r) => r.service === method)
+    else if (serviceNames().has(method)) named = [...all.values()].filter((r) => r.short === method)
     else if (all.has(method)) named = [all.get(method)!]
     else throw new TypeError(`faults.add: unknown method ${JSON.stringify(method)} (expected 'Service.Method' such as 'KV.Put', a service such as 'Watch', or '*')`)
     const scope = new Set(named.filter((r) => applicable(r, rule.fault)).map((r) => r.name))

@@ -1,5 +1,5 @@
 import { status as Status } from '@grpc/grpc-js'
-import { hasPrefix } from './rpc-names.ts'
+import { hasPrefix } from './request-keys.ts'
 
 /**
  * Request recording (`fake.requests`): every request that reached the fake, in the order it arrived, with the

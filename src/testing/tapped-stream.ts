@@ -1,16 +1,16 @@
 import { EventEmitter } from 'node:events'
 import { status as Status } from '@grpc/grpc-js'
 import type { Engine } from '../api/engine.ts'
-import { header as headerCodec, int } from '../server/codec.ts'
-import { watchResponse } from '../server/codec-streams.ts'
-import { toGrpcStatus, type GrpcStatus } from '../server/status.ts'
-import type { WireMessage } from '../server/wire.ts'
+import { header as headerCodec, int } from '../wire/codec.ts'
+import { watchResponse } from '../wire/codec-streams.ts'
+import { toGrpcStatus, type GrpcStatus } from '../wire/status.ts'
+import type { WireMessage } from '../wire/proto.ts'
 import type { ResponseHeader } from '../messages/header.ts'
 import { Decoded } from './decoded-request.ts'
 import { errorStatus, revisionOf, STOPPED, WATCH_PERMISSION_REASON } from './fault-answers.ts'
 import type { ActiveRule, Fault, FaultError, Faults } from './faults.ts'
 import { finish, type RecordedRequest, type RequestLog } from './requests.ts'
-import type { RpcInfo } from './rpc-names.ts'
+import type { Rpc } from '../wire/rpc-table.ts'
 
 /** UnaryCall is the part of a grpc-js call (or the gateway's stand-in) the tap uses on every call. */
 export interface UnaryCall {
@@ -56,7 +56,7 @@ export const notDrop = (f: Fault) => f !== 'drop'
  * (id -> key), so that rules with a key prefix find them.
  */
 export class TappedStream {
-  readonly #rpc: RpcInfo
+  readonly #rpc: Rpc
   readonly #call: StreamCall
   readonly #tap: TapState
   readonly #inner = new EventEmitter()
@@ -76,7 +76,7 @@ export class TappedStream {
   #backlog: (() => void)[] | undefined
   readonly #timers = new Set<NodeJS.Timeout>()
 
-  constructor(rpc: RpcInfo, call: StreamCall, tap: TapState) {
+  constructor(rpc: Rpc, call: StreamCall, tap: TapState) {
     this.#rpc = rpc
     this.#call = call
     this.#tap = tap

@@ -25,6 +25,11 @@ export function toBin(value: BytesLike, what = 'key'): Bin {
   if (value instanceof Uint8Array) {
     return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1')
   }
+  return notBytes(value, what)
+}
+
+/** notBytes throws the TypeError of a value given where bytes belong (a string or a Uint8Array). */
+export function notBytes(value: unknown, what: string): never {
   throw new TypeError(`${what} must be a string or a Uint8Array, got ${describe(value)}`)
 }
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { RangeResponse } from '../../src/index.ts'
 import { servedTargets } from '../support/served-targets.ts'
 import { presentEmptyServices } from '../differential/wire-sides.ts'
-import type { RemoteServices } from '../../src/server/remote-services.ts'
+import type { RemoteServices } from '../../src/remote/remote-services.ts'
 
 /**
  * Present-but-empty bytes fields on the wire (docs/etcd-3.4-present-empty-fields.md), against `etcdlite serve` and a

@@ -1,6 +1,8 @@
-import { Connection, servicesOver, type RemoteServices, type Transport } from '../../src/server/remote-services.ts'
-import type { Codec } from '../../src/server/codec.ts'
-import type { WireMessage } from '../../src/server/wire.ts'
+import { Connection } from '../../src/remote/grpc-connection.ts'
+import { servicesOver, type RemoteServices } from '../../src/remote/remote-services.ts'
+import type { Transport } from '../../src/remote/transport.ts'
+import type { Codec } from '../../src/wire/codec.ts'
+import type { WireMessage } from '../../src/wire/proto.ts'
 
 /**
  * presentEmptyServices is the services level over gRPC to `endpoint`, as remoteServices is, except that a bytes field

@@ -11,7 +11,7 @@ import {
   type IOptions,
 } from 'etcd3'
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { remoteServices, type RemoteServices } from '../../src/server/remote-services.ts'
+import { remoteServices, type RemoteServices } from '../../src/remote/remote-services.ts'
 import { serve, type Serving } from '../../src/server/serve.ts'
 import { ManualClock } from '../../src/util/clock.ts'
 import { etcdctl, etcdctlMissing, makeCerts, opensslMissing, type Certs } from './helpers.ts'

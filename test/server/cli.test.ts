@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test } from 'vitest'
 import { duration, parseServeArgs, UsageError } from '../../src/cli/flags.ts'
 import { main } from '../../src/cli/main.ts'
 import { Client } from '../../src/api/client.ts'
-import { remoteServices } from '../../src/server/remote-services.ts'
+import { remoteServices } from '../../src/remote/remote-services.ts'
 import { etcdctl, etcdctlMissing, Lines } from './helpers.ts'
 
 /** `etcdlite serve`: etcd's flags and ETCD_* variables, where it listens, graceful shutdown, clear refusals. */

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest'
-import * as kv from '../../src/server/codec.ts'
-import * as mt from '../../src/server/codec-maintenance.ts'
-import * as st from '../../src/server/codec-streams.ts'
-import { messageType, methods, type ServiceName } from '../../src/server/wire.ts'
-import type { Codec } from '../../src/server/codec.ts'
+import * as kv from '../../src/wire/codec.ts'
+import * as mt from '../../src/wire/codec-maintenance.ts'
+import * as st from '../../src/wire/codec-streams.ts'
+import { messageType, methods, type ServiceName } from '../../src/wire/proto.ts'
+import type { Codec } from '../../src/wire/codec.ts'
 
 /**
  * The codec: each message survives services -> wire -> bytes -> wire -> services unchanged, int64s bit for bit;

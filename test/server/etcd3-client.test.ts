@@ -1,13 +1,73 @@
 import { Etcd3, type IKeyValue } from 'etcd3'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { open } from '../../src/api/engine.ts'
-import { serve, type Serving } from '../../src/server/serve.ts'
+import { open, type Engine } from '../../src/api/engine.ts'
+import { serve } from '../../src/server/serve.ts'
+import { etcd3Mock } from '../../src/testing/index.ts'
 
 /**
- * The etcd3 npm client (unchanged, a devDependency) against `serve({ port: 0 })`: KV, the txn builder, leases with
- * keepalive, the watch builder (and its resumption after the server goes away and comes back), lock(), election()
- * and stm(). This is how an application's tests use etcdlite as a fake etcd.
+ * The etcd3 npm client (unchanged, a devDependency) against etcdlite, two ways: over a socket to `serve({ port: 0 })`,
+ * and through etcd3's `client.mock()` with `etcd3Mock(engine)` (no socket): KV, the txn builder, leases with
+ * keepalive, the watch builder (from a past revision, and its resumption after the server goes away and comes back),
+ * lock(), election() and stm(). This is how an application's tests use etcdlite as a fake etcd.
  */
+
+/** Target is one way of reaching an engine from an etcd3 client. */
+interface Target {
+  readonly client: Etcd3
+  readonly engine: Engine
+  /** interrupt ends the client's open streams as a member going away does, and lets it reconnect once `engine` changed. */
+  interrupt(whileAway: () => Promise<void>): Promise<void>
+  close(): Promise<void>
+}
+
+const WAYS: { way: string; start: () => Promise<Target> }[] = [
+  {
+    way: 'over a socket',
+    async start() {
+      // A server over an engine that outlives it, so that it can go away and come back on the same port.
+      const engine = await open()
+      let server = await serve({ engine, port: 0 })
+      const port = Number(server.endpoint.split(':')[1])
+      const client = new Etcd3({ hosts: server.endpoint })
+      return {
+        client,
+        engine,
+        async interrupt(whileAway) {
+          await server.close()
+          await whileAway()
+          server = await serve({ engine, port })
+        },
+        async close() {
+          client.close()
+          await server.close()
+          await engine.close()
+        },
+      }
+    },
+  },
+  {
+    way: 'through the etcd3 mock',
+    async start() {
+      const engine = await open()
+      const client = new Etcd3()
+      const mock = etcd3Mock(engine)
+      client.mock(mock)
+      return {
+        client,
+        engine,
+        async interrupt(whileAway) {
+          mock.endStreams()
+          await whileAway()
+        },
+        async close() {
+          client.close()
+          mock.close()
+          await engine.close()
+        },
+      }
+    },
+  },
+]
 
 /** waitFor polls `check` until it holds, for at most `ms`. */
 async function waitFor(check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
@@ -18,17 +78,16 @@ async function waitFor(check: () => boolean | Promise<boolean>, ms = 5_000): Pro
   }
 }
 
-describe('the etcd3 npm client against etcdlite', () => {
-  let server: Serving
+describe.each(WAYS)('the etcd3 npm client against etcdlite, $way', ({ start }) => {
+  let target: Target
   let client: Etcd3
+  let server: { engine: Engine }
   beforeEach(async () => {
-    server = await serve({ port: 0 })
-    client = new Etcd3({ hosts: server.endpoint })
+    target = await start()
+    client = target.client
+    server = target
   })
-  afterEach(async () => {
-    client.close()
-    await server.close()
-  })
+  afterEach(() => target.close())
 
   describe('KV', () => {
     test('put, get, getAll, delete', async () => {
@@ -128,36 +187,39 @@ describe('the etcd3 npm client against etcdlite', () => {
       await watcher.cancel()
     })
 
-    test('a watcher resumes where it left off after the server goes away and comes back', async () => {
-      // A server of its own, over an engine that outlives it.
-      const engine = await open()
-      let own = await serve({ engine, port: 0 })
-      const port = Number(own.endpoint.split(':')[1])
-      const c = new Etcd3({ hosts: own.endpoint })
-      try {
-        const watcher = await c.watch().key('k').create()
-        const values: string[] = []
-        watcher.on('put', (kv) => values.push(kv.value.toString()))
-        await c.put('k').value('1')
-        await waitFor(() => values.length === 1)
+    test('a watcher from a past revision gets the history since then, then what follows', async () => {
+      await client.put('h').value('1')
+      await client.put('h').value('2')
+      await client.put('h').value('3')
+      const watcher = await client.watch().key('h').startRevision('3').create()
+      const values: string[] = []
+      watcher.on('put', (kv) => values.push(`${kv.value.toString()}@${kv.mod_revision}`))
+      await waitFor(() => values.length === 2)
+      await client.put('h').value('4')
+      await waitFor(() => values.length === 3)
+      expect(values).toEqual(['2@3', '3@4', '4@5'])
+      await watcher.cancel()
+    })
 
-        // The server stops (its streams end with UNAVAILABLE); the engine changes meanwhile.
-        const disconnected = new Promise((resolve) => watcher.once('disconnected', resolve))
-        await own.close()
-        await disconnected
-        await engine.put('k', '2')
-        await engine.put('k', '3')
-        own = await serve({ engine, port })
-        await waitFor(() => values.length === 3, 10_000)
-        expect(values).toEqual(['1', '2', '3'])
-        await c.put('k').value('4')
-        await waitFor(() => values.length === 4)
-        await watcher.cancel()
-      } finally {
-        c.close()
-        await own.close()
-        await engine.close()
-      }
+    test('a watcher resumes where it left off after the server goes away and comes back', async () => {
+      const watcher = await client.watch().key('k').create()
+      const values: string[] = []
+      watcher.on('put', (kv) => values.push(kv.value.toString()))
+      await client.put('k').value('1')
+      await waitFor(() => values.length === 1)
+
+      // The streams end with UNAVAILABLE; the engine changes meanwhile.
+      const disconnected = new Promise<Error>((resolve) => watcher.once('disconnected', resolve))
+      await target.interrupt(async () => {
+        expect((await disconnected).message).toContain('etcdserver: server stopped')
+        await target.engine.put('k', '2')
+        await target.engine.put('k', '3')
+      })
+      await waitFor(() => values.length === 3, 10_000)
+      expect(values).toEqual(['1', '2', '3'])
+      await client.put('k').value('4')
+      await waitFor(() => values.length === 4)
+      await watcher.cancel()
     }, 20_000)
   })
 

@@ -4,10 +4,10 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { Client } from '../../src/api/client.ts'
 import { EtcdError } from '../../src/util/errors.ts'
 import type { WatchResponse } from '../../src/messages/watch.ts'
-import { remoteServices, type RemoteServices } from '../../src/server/remote-services.ts'
+import { remoteServices, type RemoteServices } from '../../src/remote/remote-services.ts'
 import { serve, type Serving } from '../../src/server/serve.ts'
-import { GrpcError } from '../../src/server/status.ts'
-import { method, type ServiceName, type WireMessage } from '../../src/server/wire.ts'
+import { GrpcError } from '../../src/wire/status.ts'
+import { method, type ServiceName, type WireMessage } from '../../src/wire/proto.ts'
 
 /**
  * Hostile and odd input over the wire: malformed protobuf, wrong wire types, unknown enum values, huge and deeply

@@ -1,11 +1,11 @@
 import { Client as GrpcClient, credentials as grpcCredentials, Metadata, type ServiceError } from '@grpc/grpc-js'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { connect } from '../../src/index.ts'
-import { authenticateRequest, authenticateResponse } from '../../src/server/codec-auth.ts'
-import * as cc from '../../src/server/codec-concurrency.ts'
-import { leaseGrantRequest, leaseGrantResponse } from '../../src/server/codec-streams.ts'
-import { headerOnlyResponse, type Codec } from '../../src/server/codec.ts'
-import { method, type ServiceName, type WireMessage } from '../../src/server/wire.ts'
+import { authenticateRequest, authenticateResponse } from '../../src/wire/codec-auth.ts'
+import * as cc from '../../src/wire/codec-concurrency.ts'
+import { leaseGrantRequest, leaseGrantResponse } from '../../src/wire/codec-streams.ts'
+import { headerOnlyResponse, type Codec } from '../../src/wire/codec.ts'
+import { method, type ServiceName, type WireMessage } from '../../src/wire/proto.ts'
 import { servedTargets, type ServedTarget } from '../support/served-targets.ts'
 
 /**

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Client } from '../../src/api/client.ts'
 import { open } from '../../src/api/engine.ts'
 import { EtcdError } from '../../src/util/errors.ts'
-import { remoteServices } from '../../src/server/remote-services.ts'
+import { remoteServices } from '../../src/remote/remote-services.ts'
 import { PortInUseError, serve } from '../../src/server/serve.ts'
-import { method, type WireMessage } from '../../src/server/wire.ts'
+import { method, type WireMessage } from '../../src/wire/proto.ts'
 import { etcdctl, etcdctlMissing, makeCerts, opensslMissing, type Certs } from './helpers.ts'
 
 /** serve(): the one-line fake etcd. Endpoints, lifecycle, TLS, client-certificate auth, auto-compaction. */

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { expect, test } from 'vitest'
 import { open } from '../../src/api/engine.ts'
 import { snapshotStatus } from '../../src/etcd-snapshot/status.ts'
-import { chunksOf } from '../../src/server/handlers.ts'
+import { chunksOf } from '../../src/server/snapshot-handler.ts'
 import { serve } from '../../src/server/serve.ts'
 
 /** The JSON gateway's /v3/maintenance/snapshot streams the same etcd snapshot as gRPC, as lines of base64 blobs. */

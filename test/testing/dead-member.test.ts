@@ -2,7 +2,8 @@ import { Etcd3 } from 'etcd3'
 import { describe, expect, test } from 'vitest'
 import { fakeEtcd } from '../../src/testing/index.ts'
 import { etcdctl, etcdctlMissing } from '../server/helpers.ts'
-import { errorLine, failure } from './client-errors.ts'
+import { errorLine } from './client-errors.ts'
+import { failure } from '../support/waiting.ts'
 import { etcdBinary, startEtcd } from '../support/real-etcd.ts'
 
 /**

@@ -1,7 +1,7 @@
 import { networkInterfaces } from 'node:os'
 import { afterEach, describe, expect, test } from 'vitest'
 import { main, type Running } from '../../src/cli/main.ts'
-import { remoteServices } from '../../src/server/remote-services.ts'
+import { remoteServices } from '../../src/remote/remote-services.ts'
 import { etcdctl, etcdctlMissing } from '../server/helpers.ts'
 import { freePort } from '../support/real-etcd.ts'
 

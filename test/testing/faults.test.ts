@@ -5,27 +5,20 @@ import { Etcd3, type Watcher } from 'etcd3'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { fakeEtcd, type FakeEtcd, type FaultRule } from '../../src/testing/index.ts'
 import { etcdctl, etcdctlMissing } from '../server/helpers.ts'
-import { errorLine, failure } from './client-errors.ts'
+import { errorLine } from './client-errors.ts'
 import { etcdBinary, startEtcd, type RealEtcd } from '../support/real-etcd.ts'
+import { failure, waitFor } from '../support/waiting.ts'
+import { ETCD3_WAYS, type Etcd3Way } from './etcd3-ways.ts'
 
 /**
  * Fault injection seen by real clients: the etcd3 npm client and etcdctl get from a fault what they get from a real
  * etcd 3.4 in that state. Where real etcd can be put into the state (permission denied, a compacted read or watch), the
  * same client's error is taken from real etcd and compared; the cluster states (no leader, ...) are compared with
- * etcd's texts (src/util/errors.ts).
+ * etcd's texts (src/util/errors.ts). Every etcd3 test runs twice: over the socket and through the etcd3 mock.
  */
 
 const binary = etcdBinary()
 if (binary === undefined) console.log('skipping the comparisons with real etcd: etcd 3.4 is not installed')
-
-/** waitFor polls `check` until it holds, for at most `ms`. */
-async function waitFor(check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('waitFor: the condition never held')
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
 
 /** watchError creates a watcher of `prefix` from `startRevision` and resolves with the error it emits. */
 async function watchError(client: Etcd3, prefix: string, startRevision?: number): Promise<{ name: string; message: string }> {
@@ -43,9 +36,9 @@ beforeAll(async () => {
 afterAll(() => fake.close())
 
 /** fresh gives each test its own client (etcd3's circuit breaker remembers failures) and an empty fake. */
-async function fresh(): Promise<Etcd3> {
+async function fresh(way: Etcd3Way = ETCD3_WAYS[0]!): Promise<Etcd3> {
   await fake.reset()
-  return new Etcd3({ hosts: fake.endpoint })
+  return way.client(fake)
 }
 
 describe('faults.add()', () => {
@@ -98,6 +91,16 @@ describe('errors, as etcd 3.4 answers them', () => {
     expect(await fake.dump()).toEqual({})
   })
 
+  test('a fault answers the JSON gateway as it answers gRPC', async () => {
+    await fresh()
+    fake.faults.add({ method: 'KV.Put', fault: 'no-leader' })
+    const res = await fetch(`${fake.url}/v3/kv/put`, { method: 'POST', body: JSON.stringify({ key: 'aw==', value: 'dg==' }) })
+    expect(res.status).toBe(503)
+    expect(await res.json()).toEqual({ error: 'etcdserver: no leader', message: 'etcdserver: no leader', code: 14 })
+  })
+})
+
+describe.each(ETCD3_WAYS)('errors seen by the etcd3 client, $way', (way) => {
   test.each([
     ['no-leader', 'GRPCUnavailableError', '14 UNAVAILABLE: etcdserver: no leader'],
     ['leader-changed', 'GRPCUnavailableError', '14 UNAVAILABLE: etcdserver: leader changed'],
@@ -105,7 +108,7 @@ describe('errors, as etcd 3.4 answers them', () => {
     ['timeout', 'GRPCUnavailableError', '14 UNAVAILABLE: etcdserver: request timed out'],
     ['too-many-requests', 'GRPCResourceExhastedError', '8 RESOURCE_EXHAUSTED: etcdserver: too many requests'],
   ] as const)('%s: the etcd3 client fails with its error for that status', async (fault, name, message) => {
-    const client = await fresh()
+    const client = await fresh(way)
     try {
       fake.faults.add({ method: 'KV.Range', fault })
       expect(await failure(() => client.get('k').string())).toEqual({ name, message })
@@ -115,7 +118,7 @@ describe('errors, as etcd 3.4 answers them', () => {
   })
 
   test('a rule with times applies that many times, then calls are served (the etcd3 client retries past it)', async () => {
-    const client = await fresh()
+    const client = await fresh(way)
     try {
       fake.faults.add({ method: 'KV.Put', fault: 'no-leader', times: 1 })
       await client.put('k').value('v')
@@ -132,7 +135,7 @@ describe('errors, as etcd 3.4 answers them', () => {
   })
 
   test('a prefix limits a rule to requests naming a key under it (a txn by any key it touches)', async () => {
-    const client = await fresh()
+    const client = await fresh(way)
     try {
       fake.faults.add({ method: 'KV', prefix: 'locked/', fault: 'permission-denied' })
       await client.put('free/a').value('1')
@@ -143,14 +146,6 @@ describe('errors, as etcd 3.4 answers them', () => {
     } finally {
       client.close()
     }
-  })
-
-  test('a fault answers the JSON gateway as it answers gRPC', async () => {
-    await fresh()
-    fake.faults.add({ method: 'KV.Put', fault: 'no-leader' })
-    const res = await fetch(`${fake.url}/v3/kv/put`, { method: 'POST', body: JSON.stringify({ key: 'aw==', value: 'dg==' }) })
-    expect(res.status).toBe(503)
-    expect(await res.json()).toEqual({ error: 'etcdserver: no leader', message: 'etcdserver: no leader', code: 14 })
   })
 })
 
@@ -180,95 +175,97 @@ describe.skipIf(binary === undefined)('compared with real etcd 3.4 in the same s
 
   const alice = () => new Etcd3({ hosts: real.endpoint, auth: { username: 'alice', password: 'alicepw' } })
 
-  test('permission denied on a put: the etcd3 client gets the same error', async () => {
-    const a = alice()
-    const client = await fresh()
-    try {
-      const expected = await failure(() => a.put('db/x').value('2').exec())
-      fake.faults.add({ method: 'KV.Put', fault: 'permission-denied' })
-      expect(await failure(() => client.put('db/x').value('2').exec())).toEqual(expected)
-      expect(expected.name).toBe('EtcdPermissionDeniedError')
-    } finally {
-      a.close()
-      client.close()
-    }
-  })
-
-  test('permission denied on a watch: the etcd3 watcher emits the same error', async () => {
-    const a = alice()
-    const client = await fresh()
-    try {
-      const expected = await watchError(a, 'db/')
-      fake.faults.add({ method: 'Watch', prefix: 'db/', fault: 'permission-denied' })
-      expect(await watchError(client, 'db/')).toEqual(expected)
-    } finally {
-      a.close()
-      client.close()
-    }
-  })
-
-  test('a read of a compacted revision: etcd3 and etcdctl get the same error', async () => {
-    const root = new Etcd3({ hosts: real.endpoint, auth: { username: 'root', password: 'rootpw' } })
-    const client = await fresh()
-    try {
-      const expected = await failure(() => root.get('k').revision('2').string())
-      fake.faults.add({ method: 'KV.Range', fault: 'compacted' })
-      expect(await failure(() => client.get('k').revision('2').string())).toEqual(expected)
-      if (etcdctlMissing === undefined) {
-        const realLine = errorLine((await etcdctl(real.endpoint, ['get', 'k', '--rev=2', '--user=root:rootpw'])).stderr)
-        fake.faults.add({ method: 'KV.Range', fault: 'compacted' })
-        expect(errorLine((await etcdctl(fake.endpoint, ['get', 'k', '--rev=2'])).stderr)).toBe(realLine)
+  describe.each(ETCD3_WAYS)('$way', (way) => {
+    test('permission denied on a put: the etcd3 client gets the same error', async () => {
+      const a = alice()
+      const client = await fresh(way)
+      try {
+        const expected = await failure(() => a.put('db/x').value('2').exec())
+        fake.faults.add({ method: 'KV.Put', fault: 'permission-denied' })
+        expect(await failure(() => client.put('db/x').value('2').exec())).toEqual(expected)
+        expect(expected.name).toBe('EtcdPermissionDeniedError')
+      } finally {
+        a.close()
+        client.close()
       }
-    } finally {
-      root.close()
-      client.close()
-    }
-  })
+    })
 
-  test('a watch from a compacted revision: the etcd3 watcher emits the same error', async () => {
-    const root = new Etcd3({ hosts: real.endpoint, auth: { username: 'root', password: 'rootpw' } })
-    const client = await fresh()
-    try {
-      const expected = await watchError(root, 'k', 2)
-      fake.faults.add({ method: 'Watch', fault: 'compacted' })
-      expect(await watchError(client, 'k', 2)).toEqual(expected)
-    } finally {
-      root.close()
-      client.close()
-    }
-  })
+    test('permission denied on a watch: the etcd3 watcher emits the same error', async () => {
+      const a = alice()
+      const client = await fresh(way)
+      try {
+        const expected = await watchError(a, 'db/')
+        fake.faults.add({ method: 'Watch', prefix: 'db/', fault: 'permission-denied' })
+        expect(await watchError(client, 'db/')).toEqual(expected)
+      } finally {
+        a.close()
+        client.close()
+      }
+    })
 
-  test('a compaction on an open watch: the watcher that was receiving events gets the same error', async () => {
-    const root = new Etcd3({ hosts: real.endpoint, auth: { username: 'root', password: 'rootpw' } })
-    const client = await fresh()
-    try {
-      const expected = await watchError(root, 'k', 2)
-      const watcher = await client.watch().prefix('w/').create()
-      const seen: string[] = []
-      watcher.on('put', (kv) => seen.push(kv.key.toString()))
-      const failed = new Promise<Error>((resolve) => watcher.once('error', resolve))
-      await client.put('w/1').value('1')
-      await waitFor(() => seen.length === 1)
-      fake.faults.add({ method: 'Watch.Watch', prefix: 'w/', fault: 'compacted', times: 1 })
-      await client.put('w/2').value('2')
-      const err = await failed
-      expect({ name: err.constructor.name, message: err.message }).toEqual(expected)
-      expect(seen).toEqual(['w/1'])
-      // The engine's watcher was canceled too: the stream goes on serving other watchers.
-      const other = await client.watch().key('other').create()
-      const got = new Promise<string>((resolve) => other.once('put', (kv) => resolve(kv.value.toString())))
-      await client.put('other').value('x')
-      expect(await got).toBe('x')
-    } finally {
-      root.close()
-      client.close()
-    }
+    test('a read of a compacted revision: etcd3 and etcdctl get the same error', async () => {
+      const root = new Etcd3({ hosts: real.endpoint, auth: { username: 'root', password: 'rootpw' } })
+      const client = await fresh(way)
+      try {
+        const expected = await failure(() => root.get('k').revision('2').string())
+        fake.faults.add({ method: 'KV.Range', fault: 'compacted' })
+        expect(await failure(() => client.get('k').revision('2').string())).toEqual(expected)
+        if (way.socket && etcdctlMissing === undefined) {
+          const realLine = errorLine((await etcdctl(real.endpoint, ['get', 'k', '--rev=2', '--user=root:rootpw'])).stderr)
+          fake.faults.add({ method: 'KV.Range', fault: 'compacted' })
+          expect(errorLine((await etcdctl(fake.endpoint, ['get', 'k', '--rev=2'])).stderr)).toBe(realLine)
+        }
+      } finally {
+        root.close()
+        client.close()
+      }
+    })
+
+    test('a watch from a compacted revision: the etcd3 watcher emits the same error', async () => {
+      const root = new Etcd3({ hosts: real.endpoint, auth: { username: 'root', password: 'rootpw' } })
+      const client = await fresh(way)
+      try {
+        const expected = await watchError(root, 'k', 2)
+        fake.faults.add({ method: 'Watch', fault: 'compacted' })
+        expect(await watchError(client, 'k', 2)).toEqual(expected)
+      } finally {
+        root.close()
+        client.close()
+      }
+    })
+
+    test('a compaction on an open watch: the watcher that was receiving events gets the same error', async () => {
+      const root = new Etcd3({ hosts: real.endpoint, auth: { username: 'root', password: 'rootpw' } })
+      const client = await fresh(way)
+      try {
+        const expected = await watchError(root, 'k', 2)
+        const watcher = await client.watch().prefix('w/').create()
+        const seen: string[] = []
+        watcher.on('put', (kv) => seen.push(kv.key.toString()))
+        const failed = new Promise<Error>((resolve) => watcher.once('error', resolve))
+        await client.put('w/1').value('1')
+        await waitFor(() => seen.length === 1)
+        fake.faults.add({ method: 'Watch.Watch', prefix: 'w/', fault: 'compacted', times: 1 })
+        await client.put('w/2').value('2')
+        const err = await failed
+        expect({ name: err.constructor.name, message: err.message }).toEqual(expected)
+        expect(seen).toEqual(['w/1'])
+        // The engine's watcher was canceled too: the stream goes on serving other watchers.
+        const other = await client.watch().key('other').create()
+        const got = new Promise<string>((resolve) => other.once('put', (kv) => resolve(kv.value.toString())))
+        await client.put('other').value('x')
+        expect(await got).toBe('x')
+      } finally {
+        root.close()
+        client.close()
+      }
+    })
   })
 })
 
-describe('delays and black holes', () => {
+describe.each(ETCD3_WAYS)('delays and black holes, $way', (way) => {
   test('a delay holds the call that many real milliseconds, then serves it', async () => {
-    const client = await fresh()
+    const client = await fresh(way)
     try {
       fake.faults.add({ method: 'KV.Put', fault: { delayMs: 300 } })
       const t0 = performance.now()
@@ -280,7 +277,7 @@ describe('delays and black holes', () => {
     }
   })
 
-  test.skipIf(etcdctlMissing !== undefined)('a delay past the client deadline: etcdctl times out as with a slow etcd', async () => {
+  test.skipIf(!way.socket || etcdctlMissing !== undefined)('a delay past the client deadline: etcdctl times out as with a slow etcd', async () => {
     await fresh()
     fake.faults.add({ method: 'KV.Range', fault: { delayMs: 2_000 } })
     const t0 = performance.now()
@@ -289,7 +286,7 @@ describe('delays and black holes', () => {
     expect(performance.now() - t0).toBeLessThan(1_900)
   })
 
-  test.skipIf(etcdctlMissing !== undefined)('a black hole: etcdctl times out; nothing is applied', async () => {
+  test.skipIf(!way.socket || etcdctlMissing !== undefined)('a black hole: etcdctl times out; nothing is applied', async () => {
     await fresh()
     fake.faults.add({ method: 'KV.Put', fault: 'black-hole' })
     const r = await etcdctl(fake.endpoint, ['put', 'k', 'v'], { extra: ['--command-timeout=300ms'] })
@@ -299,7 +296,7 @@ describe('delays and black holes', () => {
 
   test('closing the server ends a black-holed call with UNAVAILABLE at once (the client then finds no server)', async () => {
     const own = await fakeEtcd()
-    const client = new Etcd3({ hosts: own.endpoint })
+    const client = way.client(own)
     try {
       own.faults.add({ method: 'KV.Range', fault: 'black-hole' })
       const pending = failure(() => client.get('k').string())
@@ -317,9 +314,9 @@ describe('delays and black holes', () => {
   })
 })
 
-describe('dropped streams', () => {
+describe.each(ETCD3_WAYS)('dropped streams, $way', (way) => {
   test('a dropped watch stream: the etcd3 client watches again and misses no event', async () => {
-    const client = await fresh()
+    const client = await fresh(way)
     try {
       const watcher: Watcher = await client.watch().prefix('w/').create()
       const seen: string[] = []
@@ -343,7 +340,7 @@ describe('dropped streams', () => {
   })
 
   test('a drop on a prefix ends only a stream watching under it, at its next response', async () => {
-    const client = await fresh()
+    const client = await fresh(way)
     try {
       const a = await client.watch().prefix('a/').create()
       const disconnected: string[] = []
@@ -359,7 +356,7 @@ describe('dropped streams', () => {
     }
   })
 
-  test.skipIf(etcdctlMissing !== undefined)('a server stream (Snapshot) is served through the tap, failed or dropped by a rule', async () => {
+  test.skipIf(!way.socket || etcdctlMissing !== undefined)('a server stream (Snapshot) is served through the tap, failed or dropped by a rule', async () => {
     await fresh()
     for (let i = 0; i < 200; i++) await fake.engine.put(`k/${i}`, 'x'.repeat(1_000))
     const dir = mkdtempSync(join(tmpdir(), 'etcdlite-fault-snap-'))
@@ -387,7 +384,7 @@ describe('dropped streams', () => {
 
   test('a dropped keepalive stream: the etcd3 lease keeps alive over a new stream', async () => {
     const own = await fakeEtcd({ clock: 'real' })
-    const client = new Etcd3({ hosts: own.endpoint })
+    const client = way.client(own)
     try {
       const lease = client.lease(3)
       await lease.put('session').value('1')

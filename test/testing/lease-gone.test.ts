@@ -1,7 +1,7 @@
 import { Etcd3 } from 'etcd3'
 import { describe, expect, test } from 'vitest'
 import { fakeEtcd } from '../../src/testing/index.ts'
-import { remoteServices } from '../../src/server/remote-services.ts'
+import { remoteServices } from '../../src/remote/remote-services.ts'
 import { etcdctl, etcdctlMissing } from '../server/helpers.ts'
 import { etcdBinary, startEtcd } from '../support/real-etcd.ts'
 

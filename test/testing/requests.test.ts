@@ -1,20 +1,12 @@
-import { Etcd3 } from 'etcd3'
+import type { Etcd3 } from 'etcd3'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { fakeEtcd, type FakeEtcd } from '../../src/testing/index.ts'
+import { ETCD3_WAYS } from './etcd3-ways.ts'
 
-/** Request recording: what reached the fake, in order, as the engine reads it, with the status and revision it got. */
-
-let fake: FakeEtcd
-let client: Etcd3
-beforeAll(async () => {
-  fake = await fakeEtcd()
-  client = new Etcd3({ hosts: fake.endpoint })
-})
-afterAll(async () => {
-  client.close()
-  await fake.close()
-})
-beforeEach(() => fake.reset())
+/**
+ * Request recording: what reached the fake, in order, as the engine reads it, with the status and revision it got;
+ * the same from an etcd3 client over the socket and through the etcd3 mock.
+ */
 
 /** waitFor polls `check` until it holds, for at most `ms`. */
 async function waitFor(check: () => boolean, ms = 5_000): Promise<void> {
@@ -25,7 +17,19 @@ async function waitFor(check: () => boolean, ms = 5_000): Promise<void> {
   }
 }
 
-describe('fake.requests', () => {
+describe.each(ETCD3_WAYS)('fake.requests, $way', (way) => {
+  let fake: FakeEtcd
+  let client: Etcd3
+  beforeAll(async () => {
+    fake = await fakeEtcd()
+    client = way.client(fake)
+  })
+  afterAll(async () => {
+    client.close()
+    await fake.close()
+  })
+  beforeEach(() => fake.reset())
+
   test('records each call in order: the typed request, its status and the revision of its answer', async () => {
     await client.put('config/port').value('8080')
     await client.get('config/port').string()
@@ -96,7 +100,7 @@ describe('fake.requests', () => {
     expect(fake.requests.of('Watch.Watch')[1]!.request).toEqual({ cancelRequest: { watchId: 0 } })
   })
 
-  test('the JSON gateway is recorded as gRPC is', async () => {
+  test.runIf(way.socket)('the JSON gateway is recorded as gRPC is', async () => {
     const res = await fetch(`${fake.url}/v3/kv/put`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('g').toString('base64'), value: 'dg==' }) })
     expect(res.status).toBe(200)
     expect(fake.requests.all.map((r) => [r.name, r.request, r.status, r.revision])).toEqual([['KV.Put', { key: 'g', value: 'v' }, 'OK', 2]])
@@ -104,7 +108,7 @@ describe('fake.requests', () => {
 
   test('record: false keeps nothing; faults still apply', async () => {
     await using quiet = await fakeEtcd({ record: false })
-    const c = new Etcd3({ hosts: quiet.endpoint })
+    const c = way.client(quiet)
     try {
       await c.put('k').value('v')
       quiet.faults.add({ method: 'KV.Range', fault: 'permission-denied' })

@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { decodeKeyValue, decodeLease, decodeRole, decodeUser, encodeKeyValue, encodeLease, encodeRole, encodeUser } from '../../src/etcd-snapshot/messages.ts'
 import { parseRevisionKey, revisionKey } from '../../src/etcd-snapshot/layout.ts'
-import { messageType } from '../../src/server/wire.ts'
+import { messageType } from '../../src/wire/proto.ts'
 
 /**
  * The records of etcd's bbolt file: our one-pass KeyValue codec against protobufjs reading etcd's own .proto (an

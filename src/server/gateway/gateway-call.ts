@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Metadata } from '@grpc/grpc-js'
-import type { MessageType, WireMessage } from '../wire.ts'
-import type { GrpcStatus } from '../status.ts'
+import type { MessageType, WireMessage } from '../../wire/proto.ts'
+import type { GrpcStatus } from '../../wire/status.ts'
 import { toJson } from './json-codec.ts'
 import { errorBody, httpStatusOf, streamErrorLine } from './http-errors.ts'
 

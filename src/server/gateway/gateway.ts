@@ -2,8 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { StringDecoder } from 'node:string_decoder'
 import { status as Status, type UntypedServiceImplementation } from '@grpc/grpc-js'
-import type { GrpcStatus } from '../status.ts'
-import { methods, SERVICES, type MethodInfo, type ServiceName, type WireMessage } from '../wire.ts'
+import type { GrpcStatus } from '../../wire/status.ts'
+import { SERVICES, type MethodInfo, type ServiceName, type WireMessage } from '../../wire/proto.ts'
+import { rowsOf } from '../../wire/rpc-table.ts'
 import { answer, GatewayCall, sendError } from './gateway-call.ts'
 import { fromJson, JsonDecodeError } from './json-codec.ts'
 import { JsonSyntaxError, parseValue } from './json-text.ts'
@@ -48,7 +49,7 @@ const GATEWAY_SERVICES: readonly ServiceName[] = SERVICES.filter((s) => s !== 'g
 export function routes(): Map<string, Route> {
   const table = new Map<string, Route>()
   for (const service of GATEWAY_SERVICES) {
-    for (const method of methods(service)) for (const path of method.httpPaths) table.set(path, { service, method })
+    for (const { proto: method } of rowsOf(service)) for (const path of method.httpPaths) table.set(path, { service, method })
   }
   return table
 }

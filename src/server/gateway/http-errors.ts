@@ -1,4 +1,4 @@
-import type { GrpcStatus } from '../status.ts'
+import type { GrpcStatus } from '../../wire/status.ts'
 import { goString } from './json-text.ts'
 
 /**

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer'
 import protobuf from 'protobufjs'
-import { protoName, type WireMessage } from '../wire.ts'
+import { protoName, type WireMessage } from '../../wire/proto.ts'
 import { goString, jsonKind, JsonNumber, parseValue, type JsonObject, type JsonValue } from './json-text.ts'
 
 /**

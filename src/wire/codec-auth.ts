@@ -13,7 +13,7 @@ import type {
   PermissionType,
 } from '../messages/auth.ts'
 import { bytes, bytesArg, field, header, int, long, type Codec } from './codec.ts'
-import type { WireMessage } from './wire.ts'
+import type { WireMessage } from './proto.ts'
 
 /** The codecs of etcd's Auth service (see codec.ts for the conventions). */
 

@@ -11,7 +11,7 @@ import protobuf from 'protobufjs'
  * `{ low, high }` pairs (see codec.ts): nothing passes through a double that could lose bits.
  */
 
-/** PROTO_DIR: proto/ at the package root, two levels above both src/server and dist/server. */
+/** PROTO_DIR: proto/ at the package root, two levels above both src/wire and dist/wire. */
 const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url))
 
 const PROTO_FILES = ['etcdserverpb/rpc.proto', 'v3lockpb/v3lock.proto', 'v3electionpb/v3election.proto', 'grpc/health/v1/health.proto']

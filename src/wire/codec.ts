@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer'
-import { EtcdError } from '../util/errors.ts'
+import { notBytes } from '../util/bytes.ts'
 import { int as safeInt, leaseId } from '../util/fields.ts'
+import { bool, compareKinds, list, opField, requestObject, sortOption } from '../messages/request-checks.ts'
 import {
   compareResults,
   compareTargets,
@@ -24,7 +25,7 @@ import {
   type TxnRequest,
   type TxnResponse,
 } from '../messages/kv.ts'
-import type { Long, WireInt, WireMessage } from './wire.ts'
+import type { Long, WireInt, WireMessage } from './proto.ts'
 
 /**
  * The codec between the wire (protobufjs messages, see wire.ts) and the services level (src/messages): one
@@ -35,8 +36,9 @@ import type { Long, WireInt, WireMessage } from './wire.ts'
  * revisions are compared, never echoed, so clamping keeps every comparison's outcome); lease, cluster and member ids
  * become bigints, converted bit for bit. Bytes stay Buffers. Enums travel as numbers and are names above; unknown
  * numbers get etcd 3.4's observed treatment (see each codec). `toWire` leaves out fields holding the proto default,
- * as etcd's encoder does; for requests it checks types as the engine does (TypeError for a wrong type), so a bad
- * request fails the same way in process and over the network.
+ * as etcd's encoder does; for requests it runs the engine's own shape checks (src/messages/request-checks.ts: a
+ * TypeError for a wrong type), so a bad request fails the same way in process and over the network, and leaves
+ * etcd's checks (an empty key, ...) to the server that answers it.
  */
 
 /** Codec converts one message between its wire form and its services-level form. */
@@ -105,12 +107,12 @@ export function bytesArg(v: BytesArg, what: string): Uint8Array | undefined {
   if (v === undefined || v === null) return undefined
   if (typeof v === 'string') return v.length === 0 ? undefined : Buffer.from(v, 'utf8')
   if (v instanceof Uint8Array) return v.length === 0 ? undefined : v
-  throw new TypeError(`${what} must be a string or a Uint8Array, got ${describe(v)}`)
+  return notBytes(v, what)
 }
 
 /** keyArg is bytesArg for a required key: absent is a TypeError, as the engine has it; empty goes as empty. */
 export function keyArg(v: BytesArg, what = 'key'): Uint8Array | undefined {
-  if (v === undefined || v === null) throw new TypeError(`${what} must be a string or a Uint8Array, got ${describe(v)}`)
+  if (v === undefined || v === null) return notBytes(v, what)
   return bytesArg(v, what)
 }
 
@@ -128,33 +130,18 @@ export function idArg(v: bigint | number | undefined | null, what: string): { lo
 
 /** boolArg checks a boolean field of a request; undefined for false or absent. */
 export function boolArg(v: boolean | undefined | null, what: string): true | undefined {
-  if (v === undefined || v === null || v === false) return undefined
-  if (v === true) return true
-  throw new TypeError(`${what} must be a boolean, got ${describe(v)}`)
+  return bool(v, what) ? true : undefined
 }
 
 /** request checks that a request is an object. */
 export function request<T>(v: T, what: string): T {
-  if (typeof v !== 'object' || v === null) throw new TypeError(`${what} must be an object`)
+  requestObject(v, what)
   return v
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null'
-  if (Array.isArray(v)) return 'an array'
-  return typeof v
 }
 
 /** field adds a field to a wire message unless it holds the default (0, false, empty, absent). */
 export function field(w: WireMessage, name: string, v: unknown): void {
   if (v !== undefined && v !== 0 && v !== false && v !== '') w[name] = v
-}
-
-// ---- enums
-
-/** enumNumber gives an enum name's number, or -1 when the name is not one of `names`. */
-function enumNumber(names: readonly string[], name: string): number {
-  return names.indexOf(name)
 }
 
 // ---- header and key-values
@@ -303,11 +290,9 @@ export const rangeRequest: Codec<RangeRequest> = {
     field(w, 'rangeEnd', bytesArg(r.rangeEnd, 'rangeEnd'))
     field(w, 'limit', intArg(r.limit, 'limit'))
     field(w, 'revision', intArg(r.revision, 'revision'))
-    const order = enumNumber(sortOrders, r.sortOrder ?? 'NONE')
-    const target = enumNumber(sortTargets, r.sortTarget ?? 'KEY')
-    if (order < 0 || target < 0) throw new EtcdError('ETCD_INVALID_SORT_OPTION')
-    field(w, 'sortOrder', order)
-    field(w, 'sortTarget', target)
+    const sort = sortOption(r.sortOrder, r.sortTarget)
+    field(w, 'sortOrder', sort.order)
+    field(w, 'sortTarget', sort.target)
     field(w, 'serializable', boolArg(r.serializable, 'serializable'))
     field(w, 'keysOnly', boolArg(r.keysOnly, 'keysOnly'))
     field(w, 'countOnly', boolArg(r.countOnly, 'countOnly'))
@@ -428,11 +413,7 @@ function compareFromWire(w: WireMessage, emptyEndIsUnbounded: boolean): Compare 
 export const compare: Codec<Compare> = {
   fromWire: (w) => compareFromWire(w, false),
   toWire(c) {
-    if (typeof c !== 'object' || c === null) throw new TypeError('a compare must be an object')
-    const target = enumNumber(compareTargets, c.target)
-    const result = enumNumber(compareResults, c.result)
-    if (target < 0) throw new TypeError(`unknown compare target ${String(c.target)}`)
-    if (result < 0) throw new TypeError(`unknown compare result ${String(c.result)}`)
+    const { target, result } = compareKinds(c)
     const w: WireMessage = {}
     field(w, 'result', result)
     field(w, 'target', target)
@@ -482,19 +463,20 @@ function requestOpFromWire(w: WireMessage, readOnly: boolean): RequestOp {
 export const requestOp: Codec<RequestOp> = {
   fromWire: (w) => requestOpFromWire(w, false),
   toWire(op) {
-    if (typeof op !== 'object' || op === null) throw new TypeError('a txn operation must be an object')
-    const o = op as Partial<Record<'requestRange' | 'requestPut' | 'requestDeleteRange' | 'requestTxn', unknown>>
-    const set = (['requestRange', 'requestPut', 'requestDeleteRange', 'requestTxn'] as const).filter(
-      (f) => o[f] !== undefined && o[f] !== null,
-    )
-    if (set.length > 1) throw new TypeError(`a txn operation sets more than one of ${set.join(', ')}`)
-    if (o.requestRange) return { requestRange: rangeRequest.toWire(o.requestRange as RangeRequest) }
-    if (o.requestPut) return { requestPut: putRequest.toWire(o.requestPut as PutRequest) }
-    if (o.requestDeleteRange) {
-      return { requestDeleteRange: deleteRangeRequest.toWire(o.requestDeleteRange as DeleteRangeRequest) }
+    const o = op as Partial<Record<NonNullable<ReturnType<typeof opField>>, unknown>>
+    switch (opField(op)) {
+      case 'requestRange':
+        return { requestRange: rangeRequest.toWire(o.requestRange as RangeRequest) }
+      case 'requestPut':
+        return { requestPut: putRequest.toWire(o.requestPut as PutRequest) }
+      case 'requestDeleteRange':
+        return { requestDeleteRange: deleteRangeRequest.toWire(o.requestDeleteRange as DeleteRangeRequest) }
+      case 'requestTxn':
+        return { requestTxn: txnRequest.toWire(o.requestTxn as TxnRequest) }
+      default:
+        // An operation with nothing in it goes as sent; the server answers it (etcd: "key not found").
+        return {}
     }
-    if (o.requestTxn) return { requestTxn: txnRequest.toWire(o.requestTxn as TxnRequest) }
-    return {}
   },
 }
 
@@ -524,11 +506,6 @@ export const txnRequest: Codec<TxnRequest> = {
   toWire(r) {
     request(r, 'txn request')
     const w: WireMessage = {}
-    const list = <T>(v: T[] | undefined | null, what: string): T[] => {
-      if (v === undefined || v === null) return []
-      if (Array.isArray(v)) return v
-      throw new TypeError(`txn ${what} must be an array`)
-    }
     const cmp = list(r.compare, 'compare')
     const success = list(r.success, 'success')
     const failure = list(r.failure, 'failure')

@@ -34,7 +34,7 @@ import {
   request,
   type Codec,
 } from './codec.ts'
-import type { WireInt, WireMessage } from './wire.ts'
+import type { WireInt, WireMessage } from './proto.ts'
 
 /** The codecs of etcd's Watch and Lease services (see codec.ts for the conventions). */
 

@@ -13,7 +13,7 @@ import type {
   StatusResponse,
 } from '../messages/maintenance.ts'
 import { bytes, field, header, int, intArg, long, request, uid, type Codec } from './codec.ts'
-import type { WireInt, WireMessage } from './wire.ts'
+import type { WireInt, WireMessage } from './proto.ts'
 
 /** The codecs of etcd's Maintenance and Cluster services (see codec.ts for the conventions). */
 

@@ -23,6 +23,11 @@ export function toGrpcStatus(err: unknown): GrpcStatus {
   return { code: Status.UNKNOWN, details }
 }
 
+/** unimplemented is the status of a call to a method the server does not serve (`path`: '/etcdserverpb.KV/Range'). */
+export function unimplemented(path: string): GrpcStatus {
+  return { code: Status.UNIMPLEMENTED, details: `The server does not implement the method ${path}` }
+}
+
 /** byWireMessage finds an EtcdError code from the text etcd sends for it. */
 const byWireMessage = new Map<string, EtcdErrorCode>(
   (Object.keys(errorCatalog) as EtcdErrorCode[]).map((code) => [new EtcdError(code).wireMessage, code]),

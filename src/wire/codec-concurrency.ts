@@ -11,7 +11,7 @@ import type {
   UnlockRequest,
 } from '../messages/concurrency.ts'
 import { bytes, bytesArg, field, header, id, idArg, int, intArg, keyValue, request, type Codec } from './codec.ts'
-import type { WireInt, WireMessage } from './wire.ts'
+import type { WireInt, WireMessage } from './proto.ts'
 
 /**
  * The codecs of etcd's lock (v3lockpb) and election (v3electionpb) services (see codec.ts for the conventions):
