@@ -12,7 +12,7 @@ import { LevelBackend } from '../mvcc/backend/level-backend.ts'
 import type { Durability } from '../mvcc/group-commit.ts'
 import type { Backend } from '../mvcc/backend/backend.ts'
 import { attachStorage, restoreStore, type Storage } from './storage.ts'
-import { loadSnapshot, readSnapshot, restoreSnapshot, snapshotStream, type SnapshotSource } from './snapshot.ts'
+import { loadSnapshot, readSnapshot, restoreSnapshot, snapshotStream, type SnapshotSource, type SnapshotStream } from './snapshot.ts'
 import { existsSync, readdirSync } from 'node:fs'
 import { MaintenanceService } from '../maintenance/maintenance-service.ts'
 import type { Member } from '../messages/maintenance.ts'
@@ -137,7 +137,7 @@ export class Engine extends Client {
   readonly #store: MvccStore
   readonly #onClose: (() => void)[]
   readonly #release: () => Promise<void>
-  readonly #snapshot: (credentials?: CallCredentials) => AsyncIterable<Uint8Array>
+  readonly #snapshot: (credentials?: CallCredentials) => SnapshotStream
   readonly #stats: () => EngineStats
   #closing: Promise<void> | undefined
 
@@ -148,7 +148,7 @@ export class Engine extends Client {
     clock: Clock,
     onClose: (() => void)[],
     release: () => Promise<void>,
-    snapshot: (credentials?: CallCredentials) => AsyncIterable<Uint8Array>,
+    snapshot: (credentials?: CallCredentials) => SnapshotStream,
     stats: () => EngineStats,
     login?: Login,
   ) {
@@ -168,10 +168,12 @@ export class Engine extends Client {
   /**
    * snapshot streams a consistent copy of the live store (history since the last compaction, the leases and the auth
    * state) as of now, as etcd 3.4 does: a bbolt file in etcd's layout followed by its SHA-256, which `etcdctl snapshot
-   * status` and `etcdctl snapshot restore` read. Writes go on meanwhile. Restore it with `open({ dir, restoreFrom })`.
+   * status` and `etcdctl snapshot restore` read. Writes go on meanwhile. The file is streamed as it is written (read
+   * it once); its `size` is known from the first chunk on. Restore it with `open({ dir, restoreFrom })` or
+   * `engine.restore()`.
    * @example await pipeline(Readable.from(etcd.snapshot()), createWriteStream('backup.snap'))
    */
-  snapshot(credentials?: CallCredentials): AsyncIterable<Uint8Array> {
+  snapshot(credentials?: CallCredentials): SnapshotStream {
     return this.#snapshot(credentials)
   }
 

@@ -7,7 +7,7 @@ import { EtcdError } from '../util/errors.ts'
 import type { StoredAuth } from '../auth/auth-store.ts'
 import type { MemberInfo, SnapshotContents } from '../etcd-snapshot/contents.ts'
 import { invalid, isBolt, readEtcdSnapshot, type ReadOptions } from '../etcd-snapshot/read.ts'
-import { writeEtcdSnapshot } from '../etcd-snapshot/write.ts'
+import { etcdSnapshotFile } from '../etcd-snapshot/write.ts'
 import type { Lessor } from '../lease/lessor.ts'
 import { FORMAT, type BackendOp, type StoredLease, type StoredMeta } from '../mvcc/backend/backend.ts'
 import { decodeLease, decodeRecord } from '../mvcc/backend/encoding.ts'
@@ -59,40 +59,75 @@ export interface SnapshotExtras {
 }
 
 /**
- * snapshotStream streams a consistent snapshot of `store` and `lessor` (see above), as of the revision at the call:
- * the revision, the leases and the auth state are taken at once, the records as the stream is read.
+ * SnapshotStream is a snapshot's bytes as they are written: chunks of a new Buffer each (the caller may keep them),
+ * the database first and its SHA-256 last, as a chunk of its own.
  */
-export function snapshotStream(store: MvccStore, lessor: Lessor, extras: SnapshotExtras): AsyncGenerator<Uint8Array, void, undefined> {
-  const rev = store.rev
-  const leases = lessor.ids().map((id) => ({ id, ttl: lessor.get(id)!.ttl }))
-  return streamSnapshot(store, rev, leases, extras)
-}
-
-async function* streamSnapshot(
-  store: MvccStore,
-  rev: number,
-  leases: StoredLease[],
-  extras: SnapshotExtras,
-): AsyncGenerator<Uint8Array, void, undefined> {
-  let compactRev = -1
-  const records: KeyRecord[] = []
-  for await (const step of walkRecords(store, rev)) {
-    if (step.records === undefined) compactRev = step.compactRev
-    else for (const r of step.records) records.push(r)
-  }
-  // The walk held compaction, so the records are exactly what the store keeps after it: the compaction is finished.
-  const inOrder = sortByRevision(records)
-  yield* await writeEtcdSnapshot({ rev, compactRev, finishedCompactRev: compactRev, records: inOrder, leases, auth: extras.auth }, extras.member)
+export interface SnapshotStream extends AsyncIterable<Uint8Array> {
+  /**
+   * size is the snapshot's length in bytes, database and SHA-256: undefined until the first chunk has been handed
+   * out (the records are gathered and the file is laid out before it), exact from then on.
+   */
+  readonly size: number | undefined
 }
 
 /**
- * walkRecords walks every record of the store up to `rev`, key by key (each key's records in order), in chunks,
+ * snapshotStream streams a consistent snapshot of `store` and `lessor` (see above), as of the revision at the call:
+ * the revision, the leases and the auth state are taken at once, the records as the stream is first read. The
+ * records are immutable and gathered before the file is laid out, so writes go on while it streams.
+ */
+export function snapshotStream(store: MvccStore, lessor: Lessor, extras: SnapshotExtras): SnapshotStream {
+  const rev = store.rev
+  const leases = lessor.ids().map((id) => ({ id, ttl: lessor.get(id)!.ttl }))
+  let size: number | undefined
+  const chunks = async function* (): AsyncGenerator<Uint8Array, void, undefined> {
+    const { compactRev, records } = await retainedRecords(store, rev)
+    // Gathered with compaction held, the records are exactly what the store keeps after it: the compaction is finished.
+    const file = await etcdSnapshotFile({ rev, compactRev, finishedCompactRev: compactRev, records, leases, auth: extras.auth }, extras.member)
+    size = file.size
+    yield* file.chunks()
+  }
+  // One snapshot, read once: a second loop over it continues the first.
+  const stream = chunks()
+  return {
+    get size() {
+      return size
+    },
+    [Symbol.asyncIterator]: () => stream,
+  }
+}
+
+/**
+ * retainedRecords gathers every record the store keeps up to `rev`, in revision order, with compaction held. The
+ * history log has them in order from the compact revision on; below it, compaction kept each key's newest version
+ * (when not a tombstone), which only the key index holds: those are found by walking it and sorted. A store never
+ * compacted needs no walk and no sort.
+ */
+async function retainedRecords(store: MvccStore, rev: number): Promise<{ compactRev: number; records: KeyRecord[] }> {
+  let compactRev = -1
+  let newer: KeyRecord[] = []
+  const older: KeyRecord[] = []
+  for await (const step of walkRecords(store, rev, (r) => r.modRevision < compactRev)) {
+    if (step.records === undefined) {
+      compactRev = step.compactRev
+      newer = store.readHistory(compactRev, rev, Infinity)
+      if (compactRev <= 1) break
+    } else for (const r of step.records) older.push(r)
+  }
+  if (older.length === 0) return { compactRev, records: newer }
+  const records = sortByRevision(older)
+  for (const r of newer) records.push(r)
+  return { compactRev, records }
+}
+
+/**
+ * walkRecords walks every record of the store up to `rev` (those `keep` accepts), key by key (each key's records in order), in chunks,
  * yielding to the event loop between them. Compaction is held while it walks, so the walk is consistent; the
  * first step reports the compact revision it saw. Writes go on meanwhile (their revisions are above `rev`).
  */
 export async function* walkRecords(
   store: MvccStore,
   rev: number,
+  keep: (record: KeyRecord) => boolean = () => true,
 ): AsyncGenerator<{ compactRev: number; records?: undefined } | { compactRev?: undefined; records: KeyRecord[] }> {
   let release!: () => void
   const held = new Promise<void>((resolve) => (release = resolve))
@@ -108,7 +143,7 @@ export async function* walkRecords(
       if (page.length === 0) break
       after = page[page.length - 1]!.key
       const records: KeyRecord[] = []
-      for (const ki of page) for (const r of ki.records) if (r.modRevision <= rev) records.push(r)
+      for (const ki of page) for (const r of ki.records) if (r.modRevision <= rev && keep(r)) records.push(r)
       if (records.length > 0) yield { records }
       await new Promise((resolve) => setImmediate(resolve))
     }
