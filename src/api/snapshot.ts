@@ -6,11 +6,11 @@ import { join } from 'node:path'
 import { EtcdError } from '../util/errors.ts'
 import type { StoredAuth } from '../auth/auth-store.ts'
 import type { MemberInfo, SnapshotContents } from '../etcd-snapshot/contents.ts'
-import { invalid, isBolt, readEtcdSnapshot, type ReadOptions } from '../etcd-snapshot/read.ts'
+import { invalid, isBolt, readEtcdSnapshot, scanEtcdSnapshot, type ReadOptions } from '../etcd-snapshot/read.ts'
 import { etcdSnapshotFile } from '../etcd-snapshot/write.ts'
 import type { Lessor } from '../lease/lessor.ts'
 import { FORMAT, type BackendOp, type StoredLease, type StoredMeta } from '../mvcc/backend/backend.ts'
-import { decodeLease, decodeRecord } from '../mvcc/backend/encoding.ts'
+import { ChunkEncoder, decodeLease, decodeRecord } from '../mvcc/backend/encoding.ts'
 import { LevelBackend } from '../mvcc/backend/level-backend.ts'
 import type { KeyRecord } from '../mvcc/key-record.ts'
 import { sortByRevision } from '../mvcc/sort-by-revision.ts'
@@ -163,43 +163,74 @@ export async function readSnapshot(source: SnapshotSource, options: ReadOptions 
   throw invalid('not an etcdlite snapshot nor an etcd snapshot (no bbolt magic number)')
 }
 
+/** RestoreSummary says what a restore wrote. */
+export interface RestoreSummary {
+  readonly rev: number
+  /** compactRev is the snapshot's last compaction, -1 when none. */
+  readonly compactRev: number
+  /** records is the number of records of history. */
+  readonly records: number
+  readonly leases: number
+}
+
 /**
- * restoreSnapshot writes a snapshot into a new data directory and returns what it restored; the directory must be
+ * restoreSnapshot writes a snapshot into a new data directory and says what it restored; the directory must be
  * empty or absent (anything else is refused with ETCD_DATA_DIR_INVALID). Open the directory afterwards as usual.
  * The snapshot is read and checked whole before anything is written; a snapshot that is refused, or a write that
  * fails, leaves the directory as it was (absent, or empty).
  */
-export async function restoreSnapshot(source: SnapshotSource, dir: string, options: ReadOptions = {}): Promise<SnapshotContents> {
+export async function restoreSnapshot(source: SnapshotSource, dir: string, options: ReadOptions = {}): Promise<RestoreSummary> {
   const existed = existsSync(dir)
   if (existed && readdirSync(dir).length > 0) {
     throw new EtcdError('ETCD_DATA_DIR_INVALID', `etcdlite: cannot restore into ${dir}: it is not empty`)
   }
-  const contents = await readSnapshot(source, options)
+  const { contents, chunks, records } = await encodeSnapshot(await readAll(source), options)
   try {
-    await writeContents(contents, dir)
+    await writeContents(contents, chunks, dir)
   } catch (err) {
     if (existed) for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true })
     else rmSync(dir, { recursive: true, force: true })
     throw err
   }
-  return contents
+  return { rev: contents.rev, compactRev: contents.compactRev, records, leases: contents.leases.length }
 }
 
 /**
- * writeContents writes a restored store as a checkpoint (a few large entries, read back fast on open) with a meta
+ * encodeSnapshot checks a snapshot whole and turns its records into checkpoint chunks (the backend's encoding). An
+ * etcd snapshot's records go from its pages into the chunks byte for byte, without an object or a string each.
+ */
+async function encodeSnapshot(
+  bytes: Buffer,
+  options: ReadOptions,
+): Promise<{ contents: Omit<SnapshotContents, 'records'>; chunks: Buffer[]; records: number }> {
+  const encoder = new ChunkEncoder(RECORDS_PER_CHUNK)
+  let records = 0
+  let contents: Omit<SnapshotContents, 'records'>
+  if (isBolt(bytes)) {
+    contents = await scanEtcdSnapshot(bytes, options, (buf, main, sub, kv) => {
+      encoder.addBytes(main, sub, kv.version === 0, kv.createRevision, kv.version, kv.lease, buf, kv.keyAt, kv.keyEnd, kv.valueAt, kv.valueEnd)
+      records++
+    })
+  } else {
+    const all = await readSnapshot(bytes, options)
+    for (const r of all.records) encoder.addRecord(r)
+    records = all.records.length
+    contents = all
+  }
+  return { contents, chunks: encoder.finish(), records }
+}
+
+/**
+ * writeContents writes a restored store as a checkpoint file (read back fast on open) with a meta
  * naming it, then the leases and the auth state. A compaction the source had not finished is left for the open to
  * finish: the meta and the checkpoint say which compaction the records reflect.
  */
-async function writeContents(contents: SnapshotContents, dir: string): Promise<void> {
+async function writeContents(contents: Omit<SnapshotContents, 'records'>, chunks: readonly Buffer[], dir: string): Promise<void> {
   mkdirSync(dir, { recursive: true })
   const backend = await LevelBackend.open(dir)
   try {
     const id = 1
-    const records = contents.records
-    const chunks = (async function* (): AsyncGenerator<KeyRecord[]> {
-      for (let i = 0; i < records.length; i += RECORDS_PER_CHUNK) yield records.slice(i, i + RECORDS_PER_CHUNK)
-    })()
-    const n = await backend.writeCheckpoint(id, chunks)
+    await backend.writeCheckpointFile(id, chunks)
     let batch: BackendOp[] = []
     for (const lease of contents.leases) {
       batch.push({ kind: 'lease', lease })
@@ -211,7 +242,7 @@ async function writeContents(contents: SnapshotContents, dir: string): Promise<v
     if (contents.auth !== undefined) {
       batch.push({ kind: 'state', name: AUTH_STATE, value: Buffer.from(JSON.stringify(contents.auth), 'utf8') })
     }
-    const checkpoint = { id, rev: contents.rev, chunks: n, compactRev: contents.finishedCompactRev }
+    const checkpoint = { id, rev: contents.rev, chunks: chunks.length, compactRev: contents.finishedCompactRev, file: true }
     const meta: StoredMeta = { format: FORMAT, rev: contents.rev, compactRev: contents.compactRev, finishedCompactRev: contents.finishedCompactRev, checkpoint }
     batch.push({ kind: 'meta', meta })
     await backend.write(batch, true)

@@ -204,6 +204,6 @@ async function restore(file: string, flags: Map<string, string>, out: SnapshotOu
   const bytes = await readAll(file)
   const contents = await restoreSnapshot(bytes, dir, { verifyHash: skip === undefined || skip === 'false' })
   const compacted = contents.compactRev > 0 ? `, compacted at ${contents.compactRev}` : ''
-  out.log(`Restored ${file} into ${dir}: revision ${contents.rev}${compacted}, ${contents.records.length} records of history, ${contents.leases.length} leases`)
+  out.log(`Restored ${file} into ${dir}: revision ${contents.rev}${compacted}, ${contents.records} records of history, ${contents.leases} leases`)
   return 0
 }

@@ -39,14 +39,97 @@ export function checkpointKey(id: number, chunk: number): Buffer {
 
 /** encodeChunk packs records as frames: revision key(18) recordLength(4) record. */
 export function encodeChunk(records: readonly KeyRecord[]): Buffer {
-  const parts: Buffer[] = []
-  for (const r of records) {
-    const value = encodeRecord(r)
-    const len = Buffer.allocUnsafe(4)
-    len.writeUInt32BE(value.length, 0)
-    parts.push(recordKey(r.modRevision, r.sub), len, value)
+  let size = 0
+  for (const r of records) size += FRAME_HEADER + r.key.length + r.value.length
+  const chunks = new ChunkEncoder(records.length, size)
+  for (const r of records) chunks.addRecord(r)
+  return chunks.finish()[0] ?? Buffer.alloc(0)
+}
+
+/** FRAME_HEADER: a checkpoint frame's revision key, its length and the record's fixed fields. */
+const FRAME_HEADER = 18 + 4 + HEADER
+
+/** LatinBuffer: Buffer's own latin1 encoder, which skips write()'s argument and encoding dispatch per record. */
+type LatinBuffer = Buffer & { latin1Write(s: string, offset: number): number }
+
+/**
+ * ChunkEncoder writes records as checkpoint chunks (encodeChunk's frames) straight into large buffers: from records,
+ * or from a record's fields and the bytes of its key and value in some other buffer (a snapshot being restored), so
+ * that a million records need no object and no Buffer each. A chunk closes after `recordsPerChunk` records.
+ */
+export class ChunkEncoder {
+  readonly #recordsPerChunk: number
+  readonly #slabBytes: number
+  readonly #chunks: Buffer[] = []
+  #slab = Buffer.alloc(0)
+  #start = 0
+  #at = 0
+  #count = 0
+
+  constructor(recordsPerChunk: number, slabBytes = 4 << 20) {
+    this.#recordsPerChunk = recordsPerChunk
+    this.#slabBytes = slabBytes
   }
-  return Buffer.concat(parts)
+
+  /** addRecord adds one record. */
+  addRecord(r: KeyRecord): void {
+    const tombstone = r.version === 0
+    let at = this.#frame(r.modRevision, r.sub, tombstone, r.createRevision, r.version, r.lease, r.key.length, r.value.length)
+    at += (this.#slab as LatinBuffer).latin1Write(r.key, at)
+    ;(this.#slab as LatinBuffer).latin1Write(r.value, at)
+  }
+
+  /** addBytes adds the record {main, sub} whose key is src[keyAt, keyEnd) and value src[valueAt, valueEnd). */
+  addBytes(
+    main: number, sub: number, tombstone: boolean, createRevision: number, version: number, lease: bigint,
+    src: Buffer, keyAt: number, keyEnd: number, valueAt: number, valueEnd: number,
+  ): void {
+    const at = this.#frame(main, sub, tombstone, createRevision, version, lease, keyEnd - keyAt, valueEnd - valueAt)
+    src.copy(this.#slab, at, keyAt, keyEnd)
+    src.copy(this.#slab, at + keyEnd - keyAt, valueAt, valueEnd)
+  }
+
+  /** finish returns the chunks, in the order their records were added. */
+  finish(): Buffer[] {
+    this.#seal()
+    return this.#chunks
+  }
+
+  /** #frame writes a frame's revision key, length and fixed fields, and returns where the key's bytes go. */
+  #frame(main: number, sub: number, tombstone: boolean, createRevision: number, version: number, lease: bigint, keySize: number, valueSize: number): number {
+    const size = FRAME_HEADER + keySize + valueSize
+    if (this.#count === this.#recordsPerChunk) {
+      this.#seal()
+      this.#count = 0
+    }
+    this.#count++
+    if (this.#at + size > this.#slab.length) {
+      // The chunk being written moves to the new slab with its frames so far: a chunk is one run of bytes.
+      const open = this.#slab.subarray(this.#start, this.#at)
+      this.#slab = Buffer.allocUnsafe(Math.max(this.#slabBytes, 2 * (open.length + size)))
+      open.copy(this.#slab, 0)
+      this.#start = 0
+      this.#at = open.length
+    }
+    const b = this.#slab
+    let at = this.#at
+    writeRecordKey(b, at, main, sub)
+    b.writeUInt32BE(HEADER + keySize + valueSize, at + 18)
+    at += 22
+    b[at] = tombstone ? 1 : 0
+    b.writeDoubleBE(createRevision, at + 1)
+    b.writeDoubleBE(version, at + 9)
+    if (lease === 0n) b.fill(0, at + 17, at + 25)
+    else b.writeBigInt64BE(lease, at + 17)
+    b.writeUInt32BE(keySize, at + 25)
+    this.#at += size
+    return at + HEADER
+  }
+
+  #seal(): void {
+    if (this.#at > this.#start) this.#chunks.push(this.#slab.subarray(this.#start, this.#at))
+    this.#start = this.#at
+  }
 }
 
 /** decodeChunk unpacks encodeChunk's frames, reading each record in place (no Buffer view per key or value). */
@@ -60,16 +143,30 @@ export function decodeChunk(chunk: Buffer): KeyRecord[] {
   return out
 }
 
+/** framesEnd is where the `max` checkpoint frames from `at` end (or the chunk, if it ends first). */
+export function framesEnd(chunk: Buffer, at: number, max: number): number {
+  for (let n = 0; n < max && at < chunk.length; n++) {
+    if (at + 22 > chunk.length) throw new Error('corrupt checkpoint')
+    at += 22 + chunk.readUInt32BE(at + 18)
+  }
+  if (at > chunk.length) throw new Error('corrupt checkpoint')
+  return at
+}
+
 /** recordKey names a record: 'r' main(8) '_' sub(8), big-endian; revisions are safe integers, written as two halves. */
 export function recordKey(main: number, sub: number): Buffer {
   const k = Buffer.allocUnsafe(18)
-  k[0] = RECORD
-  k.writeUInt32BE(Math.floor(main / 0x1_0000_0000), 1)
-  k.writeUInt32BE(main >>> 0, 5)
-  k[9] = 0x5f
-  k.writeUInt32BE(Math.floor(sub / 0x1_0000_0000), 10)
-  k.writeUInt32BE(sub >>> 0, 14)
+  writeRecordKey(k, 0, main, sub)
   return k
+}
+
+function writeRecordKey(k: Buffer, at: number, main: number, sub: number): void {
+  k[at] = RECORD
+  k.writeUInt32BE(Math.floor(main / 0x1_0000_0000), at + 1)
+  k.writeUInt32BE(main >>> 0, at + 5)
+  k[at + 9] = 0x5f
+  k.writeUInt32BE(Math.floor(sub / 0x1_0000_0000), at + 10)
+  k.writeUInt32BE(sub >>> 0, at + 14)
 }
 
 export function encodeRecord(r: KeyRecord): Buffer {
