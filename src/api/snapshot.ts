@@ -258,18 +258,28 @@ async function writeContents(contents: Omit<SnapshotContents, 'records'>, chunks
  * The auth state is the caller's to restore.
  */
 export async function loadSnapshot(contents: SnapshotContents, store: MvccStore, lessor: Lessor): Promise<void> {
+  await loadRecords(contents, store)
+  for (const lease of contents.leases) lessor.restore(lease.id, lease.ttl)
+  attachLeaseKeys(store, lessor)
+}
+
+/** loadRecords loads a snapshot's records and revisions into an empty store (see loadSnapshot), leases aside. */
+export async function loadRecords(contents: SnapshotContents, store: MvccStore): Promise<void> {
   const records = contents.records
   for (let i = 0; i < records.length; i += RECORDS_PER_CHUNK) {
     store.load(records.slice(i, i + RECORDS_PER_CHUNK))
     await new Promise((resolve) => setImmediate(resolve))
   }
   store.restoreRevisions(contents.rev, contents.compactRev)
-  for (const lease of contents.leases) lessor.restore(lease.id, lease.ttl)
+  if (contents.finishedCompactRev < contents.compactRev) await store.finishCompaction(contents.compactRev)
+}
+
+/** attachLeaseKeys attaches each live key to its lease in the lessor, as loaded. */
+export function attachLeaseKeys(store: MvccStore, lessor: Lessor): void {
   for (const ki of store.index.values()) {
     const lease = ki.live ? ki.latest.lease : 0n
     if (lease !== 0n) lessor.attach(lease, ki.key)
   }
-  if (contents.finishedCompactRev < contents.compactRev) await store.finishCompaction(contents.compactRev)
 }
 
 /** readLegacy reads etcdlite's earlier snapshot format (see above), checking its checksum first. */
