@@ -163,6 +163,11 @@ export async function readSnapshot(source: SnapshotSource, options: ReadOptions 
   throw invalid('not an etcdlite snapshot nor an etcd snapshot (no bbolt magic number)')
 }
 
+/** RestoreOptions: ReadOptions, and `progress`, told the bytes written so far and in all as the records go to disk. */
+export interface RestoreOptions extends ReadOptions {
+  readonly progress?: (written: number, total: number) => void
+}
+
 /** RestoreSummary says what a restore wrote. */
 export interface RestoreSummary {
   readonly rev: number
@@ -179,14 +184,14 @@ export interface RestoreSummary {
  * The snapshot is read and checked whole before anything is written; a snapshot that is refused, or a write that
  * fails, leaves the directory as it was (absent, or empty).
  */
-export async function restoreSnapshot(source: SnapshotSource, dir: string, options: ReadOptions = {}): Promise<RestoreSummary> {
+export async function restoreSnapshot(source: SnapshotSource, dir: string, options: RestoreOptions = {}): Promise<RestoreSummary> {
   const existed = existsSync(dir)
   if (existed && readdirSync(dir).length > 0) {
     throw new EtcdError('ETCD_DATA_DIR_INVALID', `etcdlite: cannot restore into ${dir}: it is not empty`)
   }
   const { contents, chunks, records } = await encodeSnapshot(await readAll(source), options)
   try {
-    await writeContents(contents, chunks, dir)
+    await writeContents(contents, chunks, dir, options.progress)
   } catch (err) {
     if (existed) for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true })
     else rmSync(dir, { recursive: true, force: true })
@@ -225,12 +230,17 @@ async function encodeSnapshot(
  * naming it, then the leases and the auth state. A compaction the source had not finished is left for the open to
  * finish: the meta and the checkpoint say which compaction the records reflect.
  */
-async function writeContents(contents: Omit<SnapshotContents, 'records'>, chunks: readonly Buffer[], dir: string): Promise<void> {
+async function writeContents(
+  contents: Omit<SnapshotContents, 'records'>,
+  chunks: readonly Buffer[],
+  dir: string,
+  progress?: (written: number, total: number) => void,
+): Promise<void> {
   mkdirSync(dir, { recursive: true })
   const backend = await LevelBackend.open(dir)
   try {
     const id = 1
-    await backend.writeCheckpointFile(id, chunks)
+    await backend.writeCheckpointFile(id, chunks, progress)
     let batch: BackendOp[] = []
     for (const lease of contents.leases) {
       batch.push({ kind: 'lease', lease })

@@ -178,13 +178,21 @@ export class LevelBackend implements Backend {
 
   /**
    * writeCheckpointFile stores chunks already in the checkpoint encoding (see ChunkEncoder) as checkpoint `id`, one
-   * file beside the database, synced. Like any checkpoint it is not in use until a meta record names it (with
+   * file beside the database, synced, telling `progress` the bytes written. Like any checkpoint it is not in use until a meta record names it (with
    * `file: true`).
    */
-  async writeCheckpointFile(id: number, chunks: readonly Buffer[]): Promise<void> {
+  async writeCheckpointFile(id: number, chunks: readonly Buffer[], progress?: (written: number, total: number) => void): Promise<void> {
     const handle = await openFile(this.#checkpointPath(id), 'w')
+    const total = chunks.reduce((n, c) => n + c.length, 0)
     try {
-      for (let i = 0; i < chunks.length; i += CHUNKS_PER_WRITE) await handle.writev(chunks.slice(i, i + CHUNKS_PER_WRITE))
+      for (let i = 0, written = 0; i < chunks.length; i += CHUNKS_PER_WRITE) {
+        const some = chunks.slice(i, i + CHUNKS_PER_WRITE)
+        const size = some.reduce((n, c) => n + c.length, 0)
+        const { bytesWritten } = await handle.writev(some)
+        if (bytesWritten !== size) throw new Error(`checkpoint ${id}: wrote ${bytesWritten} of ${size} bytes`)
+        written += size
+        progress?.(written, total)
+      }
       await handle.sync()
     } finally {
       await handle.close()
