@@ -3,12 +3,11 @@ import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { open as openFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js'
+import type { ChannelCredentials } from '@grpc/grpc-js'
 import { readAll, restoreSnapshot } from '../api/snapshot.ts'
 import { isBolt } from '../etcd-snapshot/read.ts'
 import { snapshotStatus, type SnapshotStatus } from '../etcd-snapshot/status.ts'
 import { isEtcdError } from '../util/errors.ts'
-import { fetchSnapshot } from './snapshot-fetch.ts'
 
 /**
  * `etcdlite snapshot save | status | restore`, in the shape of etcdctl 3.4 (and etcdutl after it):
@@ -107,6 +106,8 @@ async function save(file: string, flags: Map<string, string>, out: SnapshotOut):
   if (endpoints.length !== 1) throw new Error(`snapshot must be requested to one selected node, not multiple ${JSON.stringify(endpoints)}`)
   const endpoint = endpoints[0]!.replace(/^https?:\/\//, '').replace(/\/$/, '')
   const secure = endpoints[0]!.startsWith('https://') || flags.has('cacert') || flags.has('cert')
+  // gRPC is loaded for save alone: status and restore start without it.
+  const [{ credentials: grpcCredentials }, { fetchSnapshot }] = await Promise.all([import('@grpc/grpc-js'), import('./snapshot-fetch.ts')])
   let credentials: ChannelCredentials | undefined
   if (secure) {
     const read = (f: string | undefined) => (f === undefined ? null : readFileSync(f))
