@@ -396,7 +396,6 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
     const contents = await readSnapshot(source)
     const loaded = new MvccStore()
     await loadRecords(contents, loaded)
-    loaded.close()
     assertOpen()
     const auth = contents.auth ?? NO_AUTH
     // swap switches to the restored contents in one synchronous step, and lists what the backend must change.

@@ -120,8 +120,8 @@ async function retainedRecords(store: MvccStore, rev: number): Promise<{ compact
 }
 
 /**
- * walkRecords walks every record of the store up to `rev` (those `keep` accepts), key by key (each key's records in order), in chunks,
- * yielding to the event loop between them. Compaction is held while it walks, so the walk is consistent; the
+ * walkRecords walks every record of the store up to `rev` that `keep` accepts, key by key (each key's records in
+ * order), in chunks, yielding to the event loop between them. Compaction is held while it walks, so the walk is consistent; the
  * first step reports the compact revision it saw. Writes go on meanwhile (their revisions are above `rev`).
  */
 export async function* walkRecords(
