@@ -197,6 +197,13 @@ export class LevelBackend implements Backend {
     } finally {
       await handle.close()
     }
+    // The file's name is durable once its directory is synced, before a meta record may name it.
+    const dir = await openFile(this.dir, 'r')
+    try {
+      await dir.sync()
+    } finally {
+      await dir.close()
+    }
   }
 
   #checkpointPath(id: number): string {
