@@ -13,11 +13,13 @@ import { build, etcdlite, open } from './subject.ts'
  *
  *   save     `etcdctl snapshot save FILE` against `etcdlite serve`, and against a real etcd holding the same keys
  *   restore  `etcdlite snapshot restore FILE --data-dir DIR` against `etcdctl snapshot restore FILE --data-dir DIR`
- *            (each writes a data directory its server then opens); beside them, etcdlite's open() of the restored
- *            directory and `open({ restoreFrom })` into memory, for what comes after
+ *            (each writes a data directory its server then opens; both read the file etcdlite saved); beside them,
+ *            etcdlite's open() of the restored directory and `open({ restoreFrom })` into memory, for what comes after
  *
- * Each row is one run, timed whole; opsPerSec counts keys per second. Real etcd rows appear where etcd 3.4 and
- * etcdctl are installed. Goal (issue 21): etcdlite no slower than etcd at both.
+ * Both stores are filled first; then ROUNDS rounds run etcdlite and etcd back to back (save, then restore), so that
+ * load on the machine falls on both alike. Each row is the median round (opsPerSec counts keys per second); its note
+ * lists every round's seconds. Real etcd rows appear where etcd 3.4 and etcdctl are installed. Goal (issue 21):
+ * etcdlite no slower than etcd at both.
  */
 
 const ETCDCTL = '/usr/bin/etcdctl'
@@ -47,63 +49,80 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return (performance.now() - t0) / 1000
 }
 
+/** ROUNDS: rounds per size; rows report the median. */
+const ROUNDS = 3
+
+/** median of a list of seconds, with every round kept for the row's note. */
+function median(seconds: number[]): { seconds: number; rounds: string } {
+  const sorted = [...seconds].sort((a, b) => a - b)
+  return { seconds: sorted[Math.floor(sorted.length / 2)]!, rounds: seconds.map((x) => x.toFixed(3)).join(' ') }
+}
+
+async function fill(client: { txn(): ReturnType<Awaited<ReturnType<typeof open>>['txn']> }, n: number): Promise<void> {
+  for (let i = 0; i < n; i += 128) {
+    const ops = []
+    for (let j = i; j < Math.min(n, i + 128); j++) ops.push(etcdlite.op.put(key(j), VALUE))
+    await client.txn().then(...ops).commit()
+  }
+}
+
 export async function benchSnapshot(): Promise<Result[]> {
   const results: Result[] = []
   const real = etcdBinary() !== undefined
   for (const n of sizes([10_000, 100_000, 1_000_000], 100_000)) {
     const dir = mkdtempSync(join(tmpdir(), 'etcdlite-bench-snapshot-'))
+    const saveCase = `snapshot save, ${label(n)} keys (etcdctl snapshot save)`
+    const restoreCase = `snapshot restore, ${label(n)} keys`
+    const times = { save: [] as number[], restore: [] as number[], open: [] as number[], memory: [] as number[], etcdSave: [] as number[], etcdRestore: [] as number[] }
+    const mine = join(dir, 'etcdlite.db')
+    const theirs = join(dir, 'etcd.db')
+    const engine = await open()
+    const served = await etcdlite.serve({ engine, port: 0 })
+    const etcd = real ? await startEtcd() : undefined
     try {
-      const saveCase = `snapshot save, ${label(n)} keys (etcdctl snapshot save)`
-      const restoreCase = `snapshot restore, ${label(n)} keys`
-      // etcdlite: an in-memory engine served on a free port, filled in txns of 128 puts.
-      const engine = await open()
-      for (let i = 0; i < n; i += 128) {
-        const ops = []
-        for (let j = i; j < Math.min(n, i + 128); j++) ops.push(etcdlite.op.put(key(j), VALUE))
-        await engine.txn().then(...ops).commit()
+      await fill(engine, n)
+      if (etcd !== undefined) {
+        const client = await etcdlite.connect({ endpoints: [etcd.endpoint] })
+        await fill(client, n)
+        await client.close()
       }
-      const served = await etcdlite.serve({ engine, port: 0 })
-      const mine = join(dir, 'etcdlite.db')
-      const saveSeconds = await timed(() => etcdctl(['--endpoints', served.endpoint, 'snapshot', 'save', mine]))
+      for (let round = 0; round < ROUNDS; round++) {
+        const data = join(dir, `etcdlite-data-${round}`)
+        times.save.push(await timed(() => etcdctl(['--endpoints', served.endpoint, 'snapshot', 'save', mine])))
+        if (etcd !== undefined) times.etcdSave.push(await timed(() => etcdctl(['--endpoints', etcd.endpoint, 'snapshot', 'save', theirs])))
+        times.restore.push(await timed(() => run(process.execPath, [...CLI, 'snapshot', 'restore', mine, '--data-dir', data])))
+        if (etcd !== undefined) {
+          const peer = `http://127.0.0.1:${await freePort()}`
+          const etcdData = join(dir, `etcd-data-${round}`)
+          times.etcdRestore.push(await timed(() =>
+            etcdctl(['snapshot', 'restore', mine, '--data-dir', etcdData, '--name', 'b', '--initial-cluster', `b=${peer}`, '--initial-advertise-peer-urls', peer]),
+          ))
+          rmSync(etcdData, { recursive: true, force: true })
+        }
+        times.open.push(await timed(async () => {
+          const copy = await open({ dir: data })
+          await copy.close()
+        }))
+        rmSync(data, { recursive: true, force: true })
+        times.memory.push(await timed(async () => {
+          const copy = await open({ restoreFrom: mine })
+          await copy.close()
+        }))
+      }
+      const row = (caseName: string, system: string, seconds: number[], extra: Record<string, unknown> = {}) => {
+        const m = median(seconds)
+        results.push(emit(rate(caseName, system, n, m.seconds, { ...extra, rounds: m.rounds })))
+      }
+      row(saveCase, 'etcdlite serve', times.save, { bytes: statSync(mine).size })
+      if (etcd !== undefined) row(saveCase, 'etcd 3.4', times.etcdSave, { bytes: statSync(theirs).size })
+      row(restoreCase, 'etcdlite snapshot restore', times.restore)
+      row(restoreCase, 'etcdlite open({ restoreFrom }) in memory', times.memory)
+      if (etcd !== undefined) row(restoreCase, 'etcd 3.4 etcdctl snapshot restore', times.etcdRestore)
+      row(`open the restored data dir, ${label(n)} keys`, 'etcdlite open()', times.open)
+    } finally {
+      await etcd?.stop()
       await served.close()
       await engine.close()
-      results.push(emit(rate(saveCase, 'etcdlite serve', n, saveSeconds, { bytes: statSync(mine).size })))
-      const restoreSeconds = await timed(() => run(process.execPath, [...CLI, 'snapshot', 'restore', mine, '--data-dir', join(dir, 'etcdlite-data')]))
-      results.push(emit(rate(restoreCase, 'etcdlite snapshot restore', n, restoreSeconds)))
-      const openSeconds = await timed(async () => {
-        const copy = await open({ dir: join(dir, 'etcdlite-data') })
-        await copy.close()
-      })
-      results.push(emit(rate(`open the restored data dir, ${label(n)} keys`, 'etcdlite open()', n, openSeconds)))
-      const memorySeconds = await timed(async () => {
-        const copy = await open({ restoreFrom: mine })
-        await copy.close()
-      })
-      results.push(emit(rate(restoreCase, 'etcdlite open({ restoreFrom }) in memory', n, memorySeconds)))
-
-      if (real) {
-        const etcd = await startEtcd()
-        try {
-          const client = await etcdlite.connect({ endpoints: [etcd.endpoint] })
-          for (let i = 0; i < n; i += 128) {
-            const ops = []
-            for (let j = i; j < Math.min(n, i + 128); j++) ops.push(etcdlite.op.put(key(j), VALUE))
-            await client.txn().then(...ops).commit()
-          }
-          await client.close()
-          const theirs = join(dir, 'etcd.db')
-          const s = await timed(() => etcdctl(['--endpoints', etcd.endpoint, 'snapshot', 'save', theirs]))
-          results.push(emit(rate(saveCase, 'etcd 3.4', n, s, { bytes: statSync(theirs).size })))
-          const peer = `http://127.0.0.1:${await freePort()}`
-          const r = await timed(() =>
-            etcdctl(['snapshot', 'restore', theirs, '--data-dir', join(dir, 'etcd-data'), '--name', 'b', '--initial-cluster', `b=${peer}`, '--initial-advertise-peer-urls', peer]),
-          )
-          results.push(emit(rate(restoreCase, 'etcd 3.4 etcdctl snapshot restore', n, r)))
-        } finally {
-          await etcd.stop()
-        }
-      }
-    } finally {
       rmSync(dir, { recursive: true, force: true })
     }
   }

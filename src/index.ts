@@ -4,6 +4,7 @@
  */
 export { open, Engine, defaults, type OpenOptions } from './api/engine.ts'
 export { Client } from './api/client.ts'
+export type { SnapshotSource, SnapshotStream } from './api/snapshot.ts'
 export { TxnBuilder } from './api/txn-builder.ts'
 export { op, compare, type Op, type OpResponse, type TxnResult, type CompareOperator } from './api/ops.ts'
 export type { GetOptions, PutOptions, DeleteOptions, KeyRangeOptions } from './api/options.ts'

@@ -10,9 +10,9 @@ import { KvService, type KvLimits } from '../mvcc/kv-service.ts'
 import { MvccStore, type Commit } from '../mvcc/store.ts'
 import { LevelBackend } from '../mvcc/backend/level-backend.ts'
 import type { Durability } from '../mvcc/group-commit.ts'
-import type { Backend } from '../mvcc/backend/backend.ts'
+import type { Backend, BackendOp } from '../mvcc/backend/backend.ts'
 import { attachStorage, restoreStore, type Storage } from './storage.ts'
-import { loadSnapshot, readSnapshot, restoreSnapshot, snapshotStream, type SnapshotSource } from './snapshot.ts'
+import { attachLeaseKeys, loadRecords, loadSnapshot, readSnapshot, restoreSnapshot, snapshotStream, type SnapshotSource, type SnapshotStream } from './snapshot.ts'
 import { existsSync, readdirSync } from 'node:fs'
 import { MaintenanceService } from '../maintenance/maintenance-service.ts'
 import type { Member } from '../messages/maintenance.ts'
@@ -137,8 +137,9 @@ export class Engine extends Client {
   readonly #store: MvccStore
   readonly #onClose: (() => void)[]
   readonly #release: () => Promise<void>
-  readonly #snapshot: (credentials?: CallCredentials) => AsyncIterable<Uint8Array>
+  readonly #snapshot: (credentials?: CallCredentials) => SnapshotStream
   readonly #stats: () => EngineStats
+  readonly #restore: (source: SnapshotSource, credentials?: CallCredentials) => Promise<void>
   #closing: Promise<void> | undefined
 
   /** Not for direct use: engines come from open(). */
@@ -148,7 +149,8 @@ export class Engine extends Client {
     clock: Clock,
     onClose: (() => void)[],
     release: () => Promise<void>,
-    snapshot: (credentials?: CallCredentials) => AsyncIterable<Uint8Array>,
+    snapshot: (credentials?: CallCredentials) => SnapshotStream,
+    restore: (source: SnapshotSource, credentials?: CallCredentials) => Promise<void>,
     stats: () => EngineStats,
     login?: Login,
   ) {
@@ -157,6 +159,7 @@ export class Engine extends Client {
     this.#onClose = onClose
     this.#release = release
     this.#snapshot = snapshot
+    this.#restore = restore
     this.#stats = stats
   }
 
@@ -168,11 +171,34 @@ export class Engine extends Client {
   /**
    * snapshot streams a consistent copy of the live store (history since the last compaction, the leases and the auth
    * state) as of now, as etcd 3.4 does: a bbolt file in etcd's layout followed by its SHA-256, which `etcdctl snapshot
-   * status` and `etcdctl snapshot restore` read. Writes go on meanwhile. Restore it with `open({ dir, restoreFrom })`.
+   * status` and `etcdctl snapshot restore` read. Writes go on meanwhile. The file is streamed as it is written (read
+   * it once); its `size` is known from the first chunk on. Restore it with `open({ dir, restoreFrom })` or
+   * `engine.restore()`.
    * @example await pipeline(Readable.from(etcd.snapshot()), createWriteStream('backup.snap'))
    */
-  snapshot(credentials?: CallCredentials): AsyncIterable<Uint8Array> {
+  snapshot(credentials?: CallCredentials): SnapshotStream {
     return this.#snapshot(credentials)
+  }
+
+  /**
+   * restore replaces everything the engine holds with a snapshot's contents, at once: every retained revision (the
+   * revision may go back), the compaction, the leases (each with its granted TTL again, counting from now, as etcd
+   * restores them) and the auth state (users, roles, the switch; with none in the snapshot, auth is off and empty).
+   * It takes what `open({ restoreFrom })` takes: `snapshot()`'s bytes, a real etcd 3.4 snapshot (with or without its
+   * SHA-256) or an earlier etcdlite snapshot, as a stream, a buffer or a file path. On disk the new contents are
+   * durable when it resolves, and a crash in between leaves the old contents or the new ones.
+   *
+   * What was open on the old contents ends, as a restored etcd member ends its clients' streams: every watcher is
+   * canceled with cancelReason `etcdlite: the store was restored from a snapshot` (its revisions no longer mean the
+   * same); leases that are not in the snapshot are gone (their keepalives answer TTL 0); auth tokens are signed out.
+   * Requests made while it runs see the old contents until the moment it switches. With auth on, it needs root.
+   *
+   * The snapshot is read and checked whole first: one that is refused (ETCD_SNAPSHOT_INVALID, naming the problem)
+   * changes nothing. Memory: the snapshot's records are held twice while they load.
+   * @example await etcd.restore('backup.db')   // the file `etcdctl snapshot save backup.db` wrote
+   */
+  restore(source: SnapshotSource, credentials?: CallCredentials): Promise<void> {
+    return this.#restore(source, credentials)
   }
 
   /** revision is the current revision of the store. */
@@ -364,12 +390,49 @@ export async function open(options: OpenOptions = {}): Promise<Engine> {
       member: { id: m.id, name: m.name, peerUrls: m.peerURLs, clientUrls: m.clientURLs },
     })
   }
+  const restore = async (source: SnapshotSource, credentials?: CallCredentials): Promise<void> => {
+    assertOpen()
+    checkMaintenanceAdmin(credentials)
+    const contents = await readSnapshot(source)
+    const loaded = new MvccStore()
+    await loadRecords(contents, loaded)
+    assertOpen()
+    const auth = contents.auth ?? NO_AUTH
+    // swap switches to the restored contents in one synchronous step, and lists what the backend must change.
+    const swap = (dropAbove: number): BackendOp[] => {
+      const ops: BackendOp[] = []
+      for (const ki of store.index.values()) for (const record of ki.records) if (record.modRevision > dropAbove) ops.push({ kind: 'drop-record', record })
+      for (const id of lessor.ids()) ops.push({ kind: 'drop-lease', id })
+      for (const lease of contents.leases) ops.push({ kind: 'lease', lease })
+      ops.push({ kind: 'state', name: AUTH_STATE, value: encodeAuth(auth) })
+      store.adopt(loaded)
+      lessor.replaceAll(contents.leases)
+      attachLeaseKeys(store, lessor)
+      authStore.restore(auth)
+      tokens.clear()
+      hub.cancelAll(RESTORED)
+      return ops
+    }
+    await store.exclusive(async () => {
+      // No lease expiry may run across the switch: it would revoke old leases in the new contents.
+      const settle = () => lessor.settled()
+      if (storage !== undefined) return storage.replace(contents.records, contents, settle, swap)
+      await settle()
+      swap(Infinity)
+    })
+  }
   const login = options.user === undefined ? undefined : { user: options.user, password: options.password ?? '' }
-  return new Engine(store, services, clock, onClose, async () => storage?.close(), snapshot, stats, login)
+  return new Engine(store, services, clock, onClose, async () => storage?.close(), snapshot, restore, stats, login)
 }
 
 /** AUTH_STATE names the auth state's blob in the backend and in snapshots. */
 const AUTH_STATE = 'auth'
+
+/** NO_AUTH is the auth state of a snapshot that has none: auth off, no users, no roles. */
+const NO_AUTH: StoredAuth = { enabled: false, revision: 0, users: [], roles: [] }
+
+/** RESTORED is the cancelReason of the watchers a restore ends. */
+const RESTORED = 'etcdlite: the store was restored from a snapshot'
 
 function encodeAuth(state: StoredAuth): Uint8Array {
   return Buffer.from(JSON.stringify(state), 'utf8')

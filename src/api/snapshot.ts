@@ -6,11 +6,11 @@ import { join } from 'node:path'
 import { EtcdError } from '../util/errors.ts'
 import type { StoredAuth } from '../auth/auth-store.ts'
 import type { MemberInfo, SnapshotContents } from '../etcd-snapshot/contents.ts'
-import { invalid, isBolt, readEtcdSnapshot, type ReadOptions } from '../etcd-snapshot/read.ts'
-import { writeEtcdSnapshot } from '../etcd-snapshot/write.ts'
+import { invalid, isBolt, readEtcdSnapshot, scanEtcdSnapshot, type ReadOptions } from '../etcd-snapshot/read.ts'
+import { etcdSnapshotFile } from '../etcd-snapshot/write.ts'
 import type { Lessor } from '../lease/lessor.ts'
 import { FORMAT, type BackendOp, type StoredLease, type StoredMeta } from '../mvcc/backend/backend.ts'
-import { decodeLease, decodeRecord } from '../mvcc/backend/encoding.ts'
+import { ChunkEncoder, decodeLease, decodeRecord } from '../mvcc/backend/encoding.ts'
 import { LevelBackend } from '../mvcc/backend/level-backend.ts'
 import type { KeyRecord } from '../mvcc/key-record.ts'
 import { sortByRevision } from '../mvcc/sort-by-revision.ts'
@@ -59,40 +59,75 @@ export interface SnapshotExtras {
 }
 
 /**
- * snapshotStream streams a consistent snapshot of `store` and `lessor` (see above), as of the revision at the call:
- * the revision, the leases and the auth state are taken at once, the records as the stream is read.
+ * SnapshotStream is a snapshot's bytes as they are written: chunks of a new Buffer each (the caller may keep them),
+ * the database first and its SHA-256 last, as a chunk of its own.
  */
-export function snapshotStream(store: MvccStore, lessor: Lessor, extras: SnapshotExtras): AsyncGenerator<Uint8Array, void, undefined> {
-  const rev = store.rev
-  const leases = lessor.ids().map((id) => ({ id, ttl: lessor.get(id)!.ttl }))
-  return streamSnapshot(store, rev, leases, extras)
-}
-
-async function* streamSnapshot(
-  store: MvccStore,
-  rev: number,
-  leases: StoredLease[],
-  extras: SnapshotExtras,
-): AsyncGenerator<Uint8Array, void, undefined> {
-  let compactRev = -1
-  const records: KeyRecord[] = []
-  for await (const step of walkRecords(store, rev)) {
-    if (step.records === undefined) compactRev = step.compactRev
-    else for (const r of step.records) records.push(r)
-  }
-  // The walk held compaction, so the records are exactly what the store keeps after it: the compaction is finished.
-  const inOrder = sortByRevision(records)
-  yield* await writeEtcdSnapshot({ rev, compactRev, finishedCompactRev: compactRev, records: inOrder, leases, auth: extras.auth }, extras.member)
+export interface SnapshotStream extends AsyncIterable<Uint8Array> {
+  /**
+   * size is the snapshot's length in bytes, database and SHA-256: undefined until the first chunk has been handed
+   * out (the records are gathered and the file is laid out before it), exact from then on.
+   */
+  readonly size: number | undefined
 }
 
 /**
- * walkRecords walks every record of the store up to `rev`, key by key (each key's records in order), in chunks,
- * yielding to the event loop between them. Compaction is held while it walks, so the walk is consistent; the
+ * snapshotStream streams a consistent snapshot of `store` and `lessor` (see above), as of the revision at the call:
+ * the revision, the leases and the auth state are taken at once, the records as the stream is first read. The
+ * records are immutable and gathered before the file is laid out, so writes go on while it streams.
+ */
+export function snapshotStream(store: MvccStore, lessor: Lessor, extras: SnapshotExtras): SnapshotStream {
+  const rev = store.rev
+  const leases = lessor.ids().map((id) => ({ id, ttl: lessor.get(id)!.ttl }))
+  let size: number | undefined
+  const chunks = async function* (): AsyncGenerator<Uint8Array, void, undefined> {
+    const { compactRev, records } = await retainedRecords(store, rev)
+    // Gathered with compaction held, the records are exactly what the store keeps after it: the compaction is finished.
+    const file = await etcdSnapshotFile({ rev, compactRev, finishedCompactRev: compactRev, records, leases, auth: extras.auth }, extras.member)
+    size = file.size
+    yield* file.chunks()
+  }
+  // One snapshot, read once: a second loop over it continues the first.
+  const stream = chunks()
+  return {
+    get size() {
+      return size
+    },
+    [Symbol.asyncIterator]: () => stream,
+  }
+}
+
+/**
+ * retainedRecords gathers every record the store keeps up to `rev`, in revision order, with compaction held. The
+ * history log has them in order from the compact revision on; below it, compaction kept each key's newest version
+ * (when not a tombstone), which only the key index holds: those are found by walking it and sorted. A store never
+ * compacted needs no walk and no sort.
+ */
+async function retainedRecords(store: MvccStore, rev: number): Promise<{ compactRev: number; records: KeyRecord[] }> {
+  let compactRev = -1
+  let newer: KeyRecord[] = []
+  const older: KeyRecord[] = []
+  for await (const step of walkRecords(store, rev, (r) => r.modRevision < compactRev)) {
+    if (step.records === undefined) {
+      compactRev = step.compactRev
+      newer = store.readHistory(compactRev, rev, Infinity)
+      if (compactRev <= 1) break
+    } else for (const r of step.records) older.push(r)
+  }
+  if (older.length === 0) return { compactRev, records: newer }
+  const records = sortByRevision(older)
+  for (const r of newer) records.push(r)
+  return { compactRev, records }
+}
+
+/**
+ * walkRecords walks every record of the store up to `rev` that `keep` accepts, key by key (each key's records in
+ * order), in chunks, yielding to the event loop between them. Compaction is held while it walks, so the walk is consistent; the
  * first step reports the compact revision it saw. Writes go on meanwhile (their revisions are above `rev`).
  */
 export async function* walkRecords(
   store: MvccStore,
   rev: number,
+  keep: (record: KeyRecord) => boolean = () => true,
 ): AsyncGenerator<{ compactRev: number; records?: undefined } | { compactRev?: undefined; records: KeyRecord[] }> {
   let release!: () => void
   const held = new Promise<void>((resolve) => (release = resolve))
@@ -108,7 +143,7 @@ export async function* walkRecords(
       if (page.length === 0) break
       after = page[page.length - 1]!.key
       const records: KeyRecord[] = []
-      for (const ki of page) for (const r of ki.records) if (r.modRevision <= rev) records.push(r)
+      for (const ki of page) for (const r of ki.records) if (r.modRevision <= rev && keep(r)) records.push(r)
       if (records.length > 0) yield { records }
       await new Promise((resolve) => setImmediate(resolve))
     }
@@ -128,43 +163,84 @@ export async function readSnapshot(source: SnapshotSource, options: ReadOptions 
   throw invalid('not an etcdlite snapshot nor an etcd snapshot (no bbolt magic number)')
 }
 
+/** RestoreOptions: ReadOptions, and `progress`, told the bytes written so far and in all as the records go to disk. */
+export interface RestoreOptions extends ReadOptions {
+  readonly progress?: (written: number, total: number) => void
+}
+
+/** RestoreSummary says what a restore wrote. */
+export interface RestoreSummary {
+  readonly rev: number
+  /** compactRev is the snapshot's last compaction, -1 when none. */
+  readonly compactRev: number
+  /** records is the number of records of history. */
+  readonly records: number
+  readonly leases: number
+}
+
 /**
- * restoreSnapshot writes a snapshot into a new data directory and returns what it restored; the directory must be
+ * restoreSnapshot writes a snapshot into a new data directory and says what it restored; the directory must be
  * empty or absent (anything else is refused with ETCD_DATA_DIR_INVALID). Open the directory afterwards as usual.
  * The snapshot is read and checked whole before anything is written; a snapshot that is refused, or a write that
  * fails, leaves the directory as it was (absent, or empty).
  */
-export async function restoreSnapshot(source: SnapshotSource, dir: string, options: ReadOptions = {}): Promise<SnapshotContents> {
+export async function restoreSnapshot(source: SnapshotSource, dir: string, options: RestoreOptions = {}): Promise<RestoreSummary> {
   const existed = existsSync(dir)
   if (existed && readdirSync(dir).length > 0) {
     throw new EtcdError('ETCD_DATA_DIR_INVALID', `etcdlite: cannot restore into ${dir}: it is not empty`)
   }
-  const contents = await readSnapshot(source, options)
+  const { contents, chunks, records } = await encodeSnapshot(await readAll(source), options)
   try {
-    await writeContents(contents, dir)
+    await writeContents(contents, chunks, dir, options.progress)
   } catch (err) {
     if (existed) for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true })
     else rmSync(dir, { recursive: true, force: true })
     throw err
   }
-  return contents
+  return { rev: contents.rev, compactRev: contents.compactRev, records, leases: contents.leases.length }
 }
 
 /**
- * writeContents writes a restored store as a checkpoint (a few large entries, read back fast on open) with a meta
+ * encodeSnapshot checks a snapshot whole and turns its records into checkpoint chunks (the backend's encoding). An
+ * etcd snapshot's records go from its pages into the chunks byte for byte, without an object or a string each.
+ */
+async function encodeSnapshot(
+  bytes: Buffer,
+  options: ReadOptions,
+): Promise<{ contents: Omit<SnapshotContents, 'records'>; chunks: Buffer[]; records: number }> {
+  const encoder = new ChunkEncoder(RECORDS_PER_CHUNK)
+  let records = 0
+  let contents: Omit<SnapshotContents, 'records'>
+  if (isBolt(bytes)) {
+    contents = await scanEtcdSnapshot(bytes, options, (buf, main, sub, kv) => {
+      encoder.addBytes(main, sub, kv.version === 0, kv.createRevision, kv.version, kv.lease, buf, kv.keyAt, kv.keyEnd, kv.valueAt, kv.valueEnd)
+      records++
+    })
+  } else {
+    const all = await readSnapshot(bytes, options)
+    for (const r of all.records) encoder.addRecord(r)
+    records = all.records.length
+    contents = all
+  }
+  return { contents, chunks: encoder.finish(), records }
+}
+
+/**
+ * writeContents writes a restored store as a checkpoint file (read back fast on open) with a meta
  * naming it, then the leases and the auth state. A compaction the source had not finished is left for the open to
  * finish: the meta and the checkpoint say which compaction the records reflect.
  */
-async function writeContents(contents: SnapshotContents, dir: string): Promise<void> {
+async function writeContents(
+  contents: Omit<SnapshotContents, 'records'>,
+  chunks: readonly Buffer[],
+  dir: string,
+  progress?: (written: number, total: number) => void,
+): Promise<void> {
   mkdirSync(dir, { recursive: true })
   const backend = await LevelBackend.open(dir)
   try {
     const id = 1
-    const records = contents.records
-    const chunks = (async function* (): AsyncGenerator<KeyRecord[]> {
-      for (let i = 0; i < records.length; i += RECORDS_PER_CHUNK) yield records.slice(i, i + RECORDS_PER_CHUNK)
-    })()
-    const n = await backend.writeCheckpoint(id, chunks)
+    await backend.writeCheckpointFile(id, chunks, progress)
     let batch: BackendOp[] = []
     for (const lease of contents.leases) {
       batch.push({ kind: 'lease', lease })
@@ -176,7 +252,7 @@ async function writeContents(contents: SnapshotContents, dir: string): Promise<v
     if (contents.auth !== undefined) {
       batch.push({ kind: 'state', name: AUTH_STATE, value: Buffer.from(JSON.stringify(contents.auth), 'utf8') })
     }
-    const checkpoint = { id, rev: contents.rev, chunks: n, compactRev: contents.finishedCompactRev }
+    const checkpoint = { id, rev: contents.rev, chunks: chunks.length, compactRev: contents.finishedCompactRev, file: true }
     const meta: StoredMeta = { format: FORMAT, rev: contents.rev, compactRev: contents.compactRev, finishedCompactRev: contents.finishedCompactRev, checkpoint }
     batch.push({ kind: 'meta', meta })
     await backend.write(batch, true)
@@ -192,18 +268,28 @@ async function writeContents(contents: SnapshotContents, dir: string): Promise<v
  * The auth state is the caller's to restore.
  */
 export async function loadSnapshot(contents: SnapshotContents, store: MvccStore, lessor: Lessor): Promise<void> {
+  await loadRecords(contents, store)
+  for (const lease of contents.leases) lessor.restore(lease.id, lease.ttl)
+  attachLeaseKeys(store, lessor)
+}
+
+/** loadRecords loads a snapshot's records and revisions into an empty store (see loadSnapshot), leases aside. */
+export async function loadRecords(contents: SnapshotContents, store: MvccStore): Promise<void> {
   const records = contents.records
   for (let i = 0; i < records.length; i += RECORDS_PER_CHUNK) {
     store.load(records.slice(i, i + RECORDS_PER_CHUNK))
     await new Promise((resolve) => setImmediate(resolve))
   }
   store.restoreRevisions(contents.rev, contents.compactRev)
-  for (const lease of contents.leases) lessor.restore(lease.id, lease.ttl)
+  if (contents.finishedCompactRev < contents.compactRev) await store.finishCompaction(contents.compactRev)
+}
+
+/** attachLeaseKeys attaches each live key to its lease in the lessor, as loaded. */
+export function attachLeaseKeys(store: MvccStore, lessor: Lessor): void {
   for (const ki of store.index.values()) {
     const lease = ki.live ? ki.latest.lease : 0n
     if (lease !== 0n) lessor.attach(lease, ki.key)
   }
-  if (contents.finishedCompactRev < contents.compactRev) await store.finishCompaction(contents.compactRev)
 }
 
 /** readLegacy reads etcdlite's earlier snapshot format (see above), checking its checksum first. */

@@ -1,9 +1,9 @@
 import type { Lessor } from '../lease/lessor.ts'
-import type { Backend, Checkpoint, StoredMeta } from '../mvcc/backend/backend.ts'
+import type { Backend, BackendOp, Checkpoint, StoredMeta } from '../mvcc/backend/backend.ts'
 import { GroupCommitter, type Durability } from '../mvcc/group-commit.ts'
 import type { KeyRecord } from '../mvcc/key-record.ts'
 import type { Commit, MvccStore } from '../mvcc/store.ts'
-import { walkRecords } from './snapshot.ts'
+import { attachLeaseKeys, walkRecords } from './snapshot.ts'
 
 /**
  * Storage wires a store to a persistent backend: it reads the state back on open, and from then on every commit,
@@ -16,8 +16,25 @@ import { walkRecords } from './snapshot.ts'
  */
 export interface Storage {
   readonly committer: GroupCommitter
+  /**
+   * replace makes the backend hold a store restored from a snapshot, crash-safely. `records` (the restored store's,
+   * up to `restored.rev`) go first into a new checkpoint, which is not in use yet. Then `settle` is awaited (work
+   * that must not run across the switch), everything queued before is flushed to disk, and `swap` replaces the store
+   * in memory, synchronously, returning the ops that finish the change: the old store's records above `dropAbove`
+   * dropped, the leases and the auth state replaced. They go in one batch with the meta that names the new
+   * checkpoint. Without checkpoints the records go in that batch too (and every old record is dropped).
+   */
+  replace(
+    records: readonly KeyRecord[],
+    restored: { rev: number; finishedCompactRev: number },
+    settle: () => Promise<void>,
+    swap: (dropAbove: number) => BackendOp[],
+  ): Promise<void>
   close(): Promise<void>
 }
+
+/** REPLACE_CHUNK: records per checkpoint chunk when a restore replaces the store. */
+const REPLACE_CHUNK = 8192
 
 /** CHECKPOINT_AT_CLOSE: records written since the last checkpoint that make close() write one. */
 const CHECKPOINT_AT_CLOSE = 20_000
@@ -33,10 +50,7 @@ export async function restoreStore(backend: Backend, store: MvccStore, lessor: L
   })
   store.restoreRevisions(meta.rev, meta.compactRev)
   for (const lease of await backend.loadLeases()) lessor.restore(lease.id, lease.ttl)
-  for (const ki of store.index.values()) {
-    const lease = ki.live ? ki.latest.lease : 0n
-    if (lease !== 0n) lessor.attach(lease, ki.key)
-  }
+  attachLeaseKeys(store, lessor)
   return meta
 }
 
@@ -95,8 +109,9 @@ export function attachStorage(options: {
       // A checkpoint only speeds up reopening: without it the store is read back from its records.
     }
   }
+  let replacing = false
   const maybeCheckpoint = (threshold: number): Promise<void> | undefined => {
-    if (checkpointing === undefined && sinceCheckpoint >= threshold && committer.failure === undefined) {
+    if (checkpointing === undefined && !replacing && sinceCheckpoint >= threshold && committer.failure === undefined) {
       checkpointing = writeCheckpoint().finally(() => (checkpointing = undefined))
     }
     return checkpointing
@@ -119,8 +134,43 @@ export function attachStorage(options: {
   if (meta.finishedCompactRev < meta.compactRev || (meta.checkpoint !== undefined && meta.checkpoint.compactRev < meta.compactRev)) {
     void store.finishCompaction(meta.compactRev)
   }
+  const replace = async (
+    records: readonly KeyRecord[],
+    restored: { rev: number; finishedCompactRev: number },
+    settle: () => Promise<void>,
+    swap: (dropAbove: number) => BackendOp[],
+  ): Promise<void> => {
+    replacing = true
+    try {
+      await checkpointing
+      const id = (checkpoint?.id ?? 0) + 1
+      const write = backend.writeCheckpoint?.bind(backend)
+      const chunks = (async function* (): AsyncGenerator<KeyRecord[]> {
+        for (let i = 0; i < records.length; i += REPLACE_CHUNK) yield records.slice(i, i + REPLACE_CHUNK)
+      })()
+      const n = write === undefined ? undefined : await write(id, chunks)
+      await settle()
+      await committer.flush()
+      // With a checkpoint, old records up to its revision are skipped on load (and pruned); without, all must go.
+      const swapOps = swap(n !== undefined ? restored.rev : -1)
+      const previous = checkpoint
+      if (n !== undefined) checkpoint = { id, rev: restored.rev, chunks: n, compactRev: restored.finishedCompactRev }
+      const ops: BackendOp[] = n !== undefined ? swapOps : [...swapOps, ...records.map((record): BackendOp => ({ kind: 'record', record }))]
+      finishedCompactRev = restored.finishedCompactRev
+      sinceCheckpoint = 0
+      committer.rewind(store.rev)
+      committer.add(ops)
+      committer.touch()
+      await committer.durable()
+      if (n !== undefined && checkpoint !== undefined) await backend.prune?.(checkpoint, previous)
+    } finally {
+      replacing = false
+    }
+  }
+
   return {
     committer,
+    replace,
     async close() {
       try {
         await checkpointing

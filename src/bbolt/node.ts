@@ -78,8 +78,11 @@ function u32le(buf: Buffer, at: number, v: number): void {
   buf[at + 3] = v >>> 24
 }
 
-/** writeLeaf writes a leaf node (page header included) of entries [from, to) with page id `id` at `offset`. */
-export function writeLeaf(buf: Buffer, offset: number, id: number, overflow: number, source: EntrySource, from = 0, to = source.length): void {
+/**
+ * writeLeaf writes a leaf node (page header included) of entries [from, to) with page id `id` at `offset`, and
+ * returns where its data ends.
+ */
+export function writeLeaf(buf: Buffer, offset: number, id: number, overflow: number, source: EntrySource, from = 0, to = source.length): number {
   const count = to - from
   writePageHeader(buf, offset, { id, flags: PageFlag.leaf, count, overflow })
   let data = offset + PAGE_HEADER_SIZE + ELEMENT_SIZE * count
@@ -94,10 +97,11 @@ export function writeLeaf(buf: Buffer, offset: number, id: number, overflow: num
     source.write(i, buf, data)
     data += ksize + vsize
   }
+  return data
 }
 
-/** writeBranch writes a branch node (page header included) with page id `id` into `buf` at `offset`. */
-export function writeBranch(buf: Buffer, offset: number, id: number, overflow: number, entries: readonly BranchEntry[]): void {
+/** writeBranch writes a branch node (page header included) with page id `id` into `buf` at `offset`; returns its end. */
+export function writeBranch(buf: Buffer, offset: number, id: number, overflow: number, entries: readonly BranchEntry[]): number {
   writePageHeader(buf, offset, { id, flags: PageFlag.branch, count: entries.length, overflow })
   let data = offset + PAGE_HEADER_SIZE + ELEMENT_SIZE * entries.length
   for (let i = 0; i < entries.length; i++) {
@@ -110,6 +114,7 @@ export function writeBranch(buf: Buffer, offset: number, id: number, overflow: n
     buf.set(e.key, data)
     data += e.key.length
   }
+  return data
 }
 
 /**

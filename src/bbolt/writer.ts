@@ -16,13 +16,14 @@ import { bucketValue, inlineBucketValue, inlineable } from './bucket.ts'
 import { DEFAULT_PAGE_SIZE, PAGE_HEADER_SIZE, isPageSize, pagesFor } from './page.ts'
 
 /**
- * writeBolt writes a whole bbolt file from a description of its buckets, in one pass: nodes bottom-up (leaves, then
- * the branches over them), each bucket after the buckets nested in it, then the freelist (empty: nothing is free in
- * a file written whole) and the two metas in front. The result is a list of chunks whose concatenation is the file.
+ * planBolt lays out a whole bbolt file from a description of its buckets, then streams it front to back. The plan
+ * (a sizing pass) decides every node's pages before any page is written: nodes bottom-up (leaves, then the branches
+ * over them), each bucket after the buckets nested in it. So the page count and the root's page, which the two metas
+ * at the front of the file name, are known first, and the file is emitted in page order (metas, the freelist, then
+ * the nodes) in chunks as they are written, never whole in memory.
  *
  * Leaves are packed full; bbolt splits them as usual when the file is later written to. Small buckets without nested
- * buckets are stored inline, as bbolt does. Pages are cut from large zeroed slabs, and the work yields to the event
- * loop every YIELD_EVERY pages.
+ * buckets are stored inline, as bbolt does. The freelist is empty: nothing is free in a file written whole.
  */
 
 /** BoltItem is one entry of a bucket: a value, a nested bucket, or a nested bucket whose entries come by index. */
@@ -43,43 +44,99 @@ export interface WriteOptions {
   txid?: bigint
 }
 
+/** BoltFile is a planned file: its size, known before a byte is written, and its bytes in page order. */
+export interface BoltFile {
+  /** size of the file in bytes (its pages). */
+  readonly size: number
+  /**
+   * chunks writes the file front to back: chunks of whole pages, each a new Buffer the caller may keep (about
+   * CHUNK_BYTES each; a node larger than that gets a chunk of its own). Entry sources are read as it goes.
+   */
+  chunks(): AsyncGenerator<Buffer, void, undefined>
+}
+
 /** FIRST_DATA_PAGE: pages 0 and 1 are the metas, page 2 the freelist. */
 const FIRST_DATA_PAGE = 3
 const FREELIST_PAGE = 2
-const YIELD_EVERY = 2000
-/** SLAB_BYTES: pages are cut from zeroed slabs of this size (a node larger than a slab gets its own). */
-const SLAB_BYTES = 1 << 20
+/** CHUNK_BYTES: the size of the chunks a file is emitted in. */
+const CHUNK_BYTES = 1 << 20
+/** YIELD_EVERY_BYTES: written between two turns of the event loop. */
+const YIELD_EVERY_BYTES = 8 << 20
 
-/** writeBolt returns the file whose root bucket holds `root` (whose items must all be buckets). */
-export async function writeBolt(root: BoltBucket, options: WriteOptions = {}): Promise<Buffer[]> {
+/** PlannedNode is one node of the file: a leaf over entries [from, to) of a source, or a branch. */
+type PlannedNode =
+  | { readonly leaf: EntrySource; readonly from: number; readonly to: number; readonly pgid: number; readonly pages: number }
+  | { readonly leaf?: undefined; readonly branch: readonly BranchEntry[]; readonly pgid: number; readonly pages: number }
+
+/** planBolt plans the file whose root bucket holds `root` (whose items must all be buckets). */
+export async function planBolt(root: BoltBucket, options: WriteOptions = {}): Promise<BoltFile> {
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE
   if (!isPageSize(pageSize)) throw new RangeError(`pageSize must be a power of two from 512 to 65536, not ${pageSize}`)
   if (root.some((item) => item.value !== undefined)) throw new TypeError('the root bucket holds buckets only')
-  const writer = new Writer(pageSize)
-  const rootPage = await writer.tree(arraySource(await writer.entries(root)))
+  const plan = new Planner(pageSize)
+  const rootPage = await plan.tree(arraySource(await plan.entries(root)))
   const txid = options.txid ?? 1n
-  const meta = { pageSize, flags: 0, root: rootPage, sequence: 0n, freelist: FREELIST_PAGE, pgid: writer.nextPgid, txid }
-  return [
-    metaPage(0, meta, pageSize),
-    metaPage(1, { ...meta, txid: txid + 1n }, pageSize),
-    freelistPage(FREELIST_PAGE, [], pageSize),
-    ...writer.finish(),
-  ]
+  const meta = { pageSize, flags: 0, root: rootPage, sequence: 0n, freelist: FREELIST_PAGE, pgid: plan.nextPgid, txid }
+  const nodes = plan.nodes
+  return {
+    size: plan.nextPgid * pageSize,
+    async *chunks() {
+      yield Buffer.concat([metaPage(0, meta, pageSize), metaPage(1, { ...meta, txid: txid + 1n }, pageSize), freelistPage(FREELIST_PAGE, [], pageSize)])
+      yield* emit(nodes, pageSize)
+    },
+  }
 }
 
-class Writer {
+/** writeBolt returns the whole file planBolt streams, as a list of chunks. */
+export async function writeBolt(root: BoltBucket, options: WriteOptions = {}): Promise<Buffer[]> {
+  const chunks: Buffer[] = []
+  for await (const chunk of (await planBolt(root, options)).chunks()) chunks.push(chunk)
+  return chunks
+}
+
+/**
+ * emit writes planned nodes (in page order, from page FIRST_DATA_PAGE on) into chunks. Chunks are not zeroed when
+ * allocated: each node zeroes what it leaves unwritten of its pages.
+ */
+async function* emit(nodes: readonly PlannedNode[], pageSize: number): AsyncGenerator<Buffer, void, undefined> {
+  let chunk = Buffer.alloc(0)
+  let used = 0
+  let sinceYield = 0
+  let expected = FIRST_DATA_PAGE
+  for (const node of nodes) {
+    if (node.pgid !== expected) throw new Error(`bbolt writer: node planned at page ${node.pgid}, expected ${expected}`)
+    expected += node.pages
+    const size = node.pages * pageSize
+    if (used + size > chunk.length) {
+      if (used > 0) yield chunk.subarray(0, used)
+      sinceYield += used
+      if (sinceYield >= YIELD_EVERY_BYTES) {
+        sinceYield = 0
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, size))
+      used = 0
+    }
+    const end = node.leaf !== undefined
+      ? writeLeaf(chunk, used, node.pgid, node.pages - 1, node.leaf, node.from, node.to)
+      : writeBranch(chunk, used, node.pgid, node.pages - 1, node.branch)
+    used += size
+    chunk.fill(0, end, used)
+  }
+  if (used > 0) yield chunk.subarray(0, used)
+}
+
+/** Planner assigns pages to nodes, in the order the file holds them. */
+class Planner {
   readonly pageSize: number
   nextPgid = FIRST_DATA_PAGE
-  readonly #chunks: Buffer[] = []
-  #slab = Buffer.alloc(0)
-  #used = 0
-  #sinceYield = 0
+  readonly nodes: PlannedNode[] = []
 
   constructor(pageSize: number) {
     this.pageSize = pageSize
   }
 
-  /** entries turns a bucket's items into leaf entries, writing nested buckets first. */
+  /** entries turns a bucket's items into leaf entries, planning nested buckets first. */
   async entries(items: BoltBucket): Promise<LeafEntry[]> {
     const out: LeafEntry[] = new Array<LeafEntry>(items.length)
     for (let i = 0; i < items.length; i++) {
@@ -96,16 +153,17 @@ class Writer {
     return out
   }
 
-  /** bucket writes a nested bucket and returns its value in the parent: inline when small, else its root page. */
+  /** bucket plans a nested bucket and returns its value in the parent: inline when small, else its root page. */
   async bucket(source: EntrySource): Promise<Buffer> {
     if (inlineable(source, this.pageSize)) return inlineBucketValue(source)
     return bucketValue(await this.tree(source))
   }
 
-  /** tree writes the leaves holding `source`'s entries and the branches over them, and returns the root's page. */
+  /** tree plans the leaves holding `source`'s entries and the branches over them, and returns the root's page. */
   async tree(source: EntrySource): Promise<number> {
     let level: BranchEntry[] = []
     let from = 0
+    let planned = 0
     // An empty bucket still has a root node: a leaf with no elements.
     do {
       let to = from
@@ -116,19 +174,22 @@ class Writer {
         bytes += s
         to++
       }
-      const { pgid, buf, offset, overflow } = this.#allocate(bytes)
-      writeLeaf(buf, offset, pgid, overflow, source, from, to)
+      const pgid = this.#allocate(bytes)
+      this.nodes.push({ leaf: source, from, to, pgid, pages: this.nextPgid - pgid })
       level.push({ key: from < to ? source.key(from) : new Uint8Array(), pgid })
+      planned += to - from
       from = to
-      await this.#maybeYield()
+      if (planned >= 100_000) {
+        planned = 0
+        await new Promise((resolve) => setImmediate(resolve))
+      }
     } while (from < source.length)
     while (level.length > 1) {
       const next: BranchEntry[] = []
       for (const group of this.#groups(level)) {
-        const { pgid, buf, offset, overflow } = this.#allocate(group.bytes)
-        writeBranch(buf, offset, pgid, overflow, group.items)
+        const pgid = this.#allocate(group.bytes)
+        this.nodes.push({ branch: group.items, pgid, pages: this.nextPgid - pgid })
         next.push({ key: group.items[0]!.key, pgid })
-        await this.#maybeYield()
       }
       level = next
     }
@@ -152,38 +213,10 @@ class Writer {
     yield { items, bytes }
   }
 
-  /** #allocate takes the next pages for a node of `bytes` bytes, from the current slab or a new one. */
-  #allocate(bytes: number): { pgid: number; buf: Buffer; offset: number; overflow: number } {
-    const pages = pagesFor(bytes, this.pageSize)
-    const size = pages * this.pageSize
-    if (this.#used + size > this.#slab.length) {
-      this.#seal()
-      this.#slab = Buffer.alloc(Math.max(SLAB_BYTES, size))
-      this.#used = 0
-    }
+  /** #allocate takes the next pages for a node of `bytes` bytes and returns the first. */
+  #allocate(bytes: number): number {
     const pgid = this.nextPgid
-    this.nextPgid += pages
-    const offset = this.#used
-    this.#used += size
-    this.#sinceYield += pages
-    return { pgid, buf: this.#slab, offset, overflow: pages - 1 }
-  }
-
-  #seal(): void {
-    if (this.#used > 0) this.#chunks.push(this.#slab.subarray(0, this.#used))
-  }
-
-  /** finish returns the pages written, in page order. */
-  finish(): Buffer[] {
-    this.#seal()
-    this.#used = 0
-    this.#slab = Buffer.alloc(0)
-    return this.#chunks
-  }
-
-  async #maybeYield(): Promise<void> {
-    if (this.#sinceYield < YIELD_EVERY) return
-    this.#sinceYield = 0
-    await new Promise((resolve) => setImmediate(resolve))
+    this.nextPgid += pagesFor(bytes, this.pageSize)
+    return pgid
   }
 }

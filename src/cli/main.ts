@@ -2,16 +2,10 @@
 import { readFileSync, realpathSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { open, type Engine } from '../api/engine.ts'
-import { ETCD_VERSION } from '../maintenance/maintenance-service.ts'
+import type { Engine } from '../api/engine.ts'
 import { isEtcdError } from '../util/errors.ts'
-import { assertPortFree, parseListenUrl, PortInUseError, serve, type Serving, type TlsOptions } from '../server/serve.ts'
+import type { Serving, TlsOptions } from '../server/serve.ts'
 import { parseServeArgs, usage, UsageError, type ServeConfig } from './flags.ts'
-import { snapshotCommand } from './snapshot-command.ts'
-import { createTap } from '../testing/call-tap.ts'
-import { withDeadMember } from '../testing/dead-member.ts'
-import { faultControl, FAULTS_PATH } from '../testing/fault-control.ts'
-import { Faults } from '../testing/faults.ts'
 
 /**
  * The etcdlite command. `etcdlite serve [flags]` (also `etcdlite [flags]`) serves etcd's v3 API on
@@ -46,10 +40,13 @@ export async function main(argv: readonly string[], env = process.env, out: Out 
     return 0
   }
   if (command === 'version' || command === '--version') {
+    const { ETCD_VERSION } = await import('../maintenance/maintenance-service.ts')
     out.log(`etcdlite ${VERSION} (etcd API ${ETCD_VERSION})`)
     return 0
   }
   if (command === 'snapshot') {
+    // Each command loads only its own modules: a snapshot restore starts without the server's (about 0.2 s).
+    const { snapshotCommand } = await import('./snapshot-command.ts')
     // A progress bar only on a terminal: redrawn in place on stderr, never into a pipe.
     const progress = out === console_ && process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : undefined
     return snapshotCommand(rest, { ...out, ...(progress === undefined ? {} : { progress }) })
@@ -62,6 +59,23 @@ export async function main(argv: readonly string[], env = process.env, out: Out 
 }
 
 async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv, out: Out): Promise<number | Running> {
+  const [
+    { open },
+    { ETCD_VERSION },
+    { assertPortFree, parseListenUrl, PortInUseError, serve },
+    { createTap },
+    { withDeadMember },
+    { faultControl, FAULTS_PATH },
+    { Faults },
+  ] = await Promise.all([
+    import('../api/engine.ts'),
+    import('../maintenance/maintenance-service.ts'),
+    import('../server/serve.ts'),
+    import('../testing/call-tap.ts'),
+    import('../testing/dead-member.ts'),
+    import('../testing/fault-control.ts'),
+    import('../testing/faults.ts'),
+  ])
   let parsed
   try {
     parsed = parseServeArgs(argv, env)

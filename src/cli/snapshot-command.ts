@@ -3,19 +3,18 @@ import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { open as openFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js'
+import type { ChannelCredentials } from '@grpc/grpc-js'
 import { readAll, restoreSnapshot } from '../api/snapshot.ts'
 import { isBolt } from '../etcd-snapshot/read.ts'
 import { snapshotStatus, type SnapshotStatus } from '../etcd-snapshot/status.ts'
 import { isEtcdError } from '../util/errors.ts'
-import { fetchSnapshot } from './snapshot-fetch.ts'
 
 /**
  * `etcdlite snapshot save | status | restore`, in the shape of etcdctl 3.4 (and etcdutl after it):
  *
  *   etcdlite snapshot save FILE [--endpoints host:port] [--user name[:password]] [--password pw]
  *                                [--cacert f --cert f --key f]
- *   etcdlite snapshot status FILE [-w simple|table|json]
+ *   etcdlite snapshot status FILE [-w simple|table|json|fields]
  *   etcdlite snapshot restore FILE [--data-dir DIR] [--skip-hash-check]
  *
  * `save` asks any etcd-compatible server (etcdlite or a real etcd) for a snapshot and keeps it whole, SHA-256
@@ -35,7 +34,7 @@ export interface SnapshotOut {
 const USAGE = [
   'Usage:',
   '  etcdlite snapshot save FILE [--endpoints host:port] [--user name[:password]] [--password pw] [--cacert file] [--cert file] [--key file]',
-  '  etcdlite snapshot status FILE [-w simple|table|json]',
+  '  etcdlite snapshot status FILE [-w simple|table|json|fields]',
   '  etcdlite snapshot restore FILE [--data-dir DIR] [--skip-hash-check]',
   '',
   "Snapshots are etcd 3.4's: a bbolt database and its SHA-256, which etcdctl and etcdutl read and write.",
@@ -107,6 +106,8 @@ async function save(file: string, flags: Map<string, string>, out: SnapshotOut):
   if (endpoints.length !== 1) throw new Error(`snapshot must be requested to one selected node, not multiple ${JSON.stringify(endpoints)}`)
   const endpoint = endpoints[0]!.replace(/^https?:\/\//, '').replace(/\/$/, '')
   const secure = endpoints[0]!.startsWith('https://') || flags.has('cacert') || flags.has('cert')
+  // gRPC is loaded for save alone: status and restore start without it.
+  const [{ credentials: grpcCredentials }, { fetchSnapshot }] = await Promise.all([import('@grpc/grpc-js'), import('./snapshot-fetch.ts')])
   let credentials: ChannelCredentials | undefined
   if (secure) {
     const read = (f: string | undefined) => (f === undefined ? null : readFileSync(f))
@@ -150,25 +151,35 @@ async function save(file: string, flags: Map<string, string>, out: SnapshotOut):
   return 0
 }
 
-/** progressBar draws one line: received, total, and a bar. */
+/** progressBar draws one line: bytes done, total, and a bar. */
 function progressBar(received: number, total: number): string {
   const width = 30
   const done = total === 0 ? width : Math.round((received / total) * width)
   return `${humanBytes(received)} / ${humanBytes(total)} [${'#'.repeat(done)}${' '.repeat(width - done)}] ${total === 0 ? 100 : Math.floor((received / total) * 100)}%`
 }
 
+/** STATUS_FORMATS: the output formats of `snapshot status`, etcdctl 3.4's (protobuf it names and refuses). */
+const STATUS_FORMATS = ['simple', 'table', 'json', 'fields'] as const
+type StatusFormat = (typeof STATUS_FORMATS)[number]
+/** EXIT_BAD_FEATURE: etcdctl's exit code for an output format it does not support. */
+const EXIT_BAD_FEATURE = 4
+
 function status(file: string, flags: Map<string, string>, out: SnapshotOut): number {
   const format = flags.get('write-out') ?? 'simple'
-  if (!['simple', 'table', 'json'].includes(format)) throw new Error(`unsupported output format ${JSON.stringify(format)} (simple, table or json)`)
+  if (!(STATUS_FORMATS as readonly string[]).includes(format)) {
+    out.error(format === 'protobuf' ? 'Error: protobuf not supported as output format' : 'Error: unsupported output format')
+    return EXIT_BAD_FEATURE
+  }
   const bytes = readFileSync(file)
   if (!isBolt(bytes)) throw new Error(`${file} is not an etcd snapshot (no bbolt database); an earlier etcdlite snapshot can be restored, then saved again`)
-  out.log(formatStatus(snapshotStatus(bytes), format as 'simple' | 'table' | 'json'))
+  out.log(formatStatus(snapshotStatus(bytes), format as StatusFormat))
   return 0
 }
 
 /** formatStatus prints a status as etcdctl 3.4 does in each of its formats. */
-export function formatStatus(s: SnapshotStatus, format: 'simple' | 'table' | 'json'): string {
+export function formatStatus(s: SnapshotStatus, format: StatusFormat): string {
   if (format === 'json') return JSON.stringify({ hash: s.hash, revision: s.revision, totalKey: s.totalKey, totalSize: s.totalSize })
+  if (format === 'fields') return [`"Hash" : ${s.hash}`, `"Revision" : ${s.revision}`, `"Keys" : ${s.totalKey}`, `"Size" : ${s.totalSize}`].join('\n')
   const row = [s.hash.toString(16), String(s.revision), String(s.totalKey), humanBytes(s.totalSize)]
   if (format === 'simple') return row.join(', ')
   const head = ['HASH', 'REVISION', 'TOTAL KEYS', 'TOTAL SIZE']
@@ -202,8 +213,13 @@ async function restore(file: string, flags: Map<string, string>, out: SnapshotOu
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`data-dir ${JSON.stringify(dir)} exists`)
   const skip = flags.get('skip-hash-check')
   const bytes = await readAll(file)
-  const contents = await restoreSnapshot(bytes, dir, { verifyHash: skip === undefined || skip === 'false' })
+  const progress = out.progress
+  const contents = await restoreSnapshot(bytes, dir, {
+    verifyHash: skip === undefined || skip === 'false',
+    ...(progress === undefined ? {} : { progress: (written: number, total: number) => progress(`writing ${progressBar(written, total)}`) }),
+  })
+  out.progress?.('')
   const compacted = contents.compactRev > 0 ? `, compacted at ${contents.compactRev}` : ''
-  out.log(`Restored ${file} into ${dir}: revision ${contents.rev}${compacted}, ${contents.records.length} records of history, ${contents.leases.length} leases`)
+  out.log(`Restored ${file} into ${dir}: revision ${contents.rev}${compacted}, ${contents.records} records of history, ${contents.leases} leases`)
   return 0
 }

@@ -9,7 +9,7 @@ import { makeRecord, makeTombstone, type KeyRecord } from '../mvcc/key-record.ts
 import { EtcdError } from '../util/errors.ts'
 import type { SnapshotContents } from './contents.ts'
 import { AuthKeys, Buckets, MetaKeys, parseRevisionKey } from './layout.ts'
-import { decodeKeyValueSpans, decodeLease, decodeRole, decodeUser } from './messages.ts'
+import { decodeKeyValueSpans, decodeLease, decodeRole, decodeUser, type KeyValueSpans } from './messages.ts'
 import { ProtoError } from './proto.ts'
 
 /** ReadOptions: verifyHash false skips checking the trailing SHA-256 (etcdctl's --skip-hash-check). @default true */
@@ -56,6 +56,26 @@ export function splitHash(bytes: Buffer, verifyHash = true): { db: Buffer; hash:
  * an mvccpb.KeyValue matching its revision key.
  */
 export async function readEtcdSnapshot(bytes: Buffer, options: ReadOptions = {}): Promise<SnapshotContents> {
+  const records: KeyRecord[] = []
+  const rest = await scanEtcdSnapshot(bytes, options, (buf, main, sub, kv) => {
+    const key = (buf as LatinBuffer).latin1Slice(kv.keyAt, kv.keyEnd)
+    if (kv.version === 0) records.push(makeTombstone(key, main, sub))
+    else records.push(makeRecord(key, (buf as LatinBuffer).latin1Slice(kv.valueAt, kv.valueEnd), kv.createRevision, main, sub, kv.version, kv.lease))
+  })
+  return { ...rest, records }
+}
+
+/**
+ * RecordVisitor is handed each record of a snapshot's `key` bucket, in revision order, once checked: its revision
+ * and its KeyValue as spans of `buf`. A tombstone's `kv` has version 0 (and its key only).
+ */
+export type RecordVisitor = (buf: Buffer, main: number, sub: number, kv: KeyValueSpans) => void
+
+/**
+ * scanEtcdSnapshot checks and reads an etcd 3.4 snapshot as readEtcdSnapshot does, handing each record to `visit`
+ * instead of gathering them: what it returns is the rest of the contents.
+ */
+export async function scanEtcdSnapshot(bytes: Buffer, options: ReadOptions, visit: RecordVisitor): Promise<Omit<SnapshotContents, 'records'>> {
   const { db } = splitHash(bytes, options.verifyHash ?? true)
   try {
     const reader = new BoltReader(db)
@@ -68,11 +88,11 @@ export async function readEtcdSnapshot(bytes: Buffer, options: ReadOptions = {})
       if (b === undefined) throw invalid(`it has no "${name}" bucket (not an etcd snapshot?)`)
       return b
     }
-    const { records, lastRev } = await readRecords(need(Buckets.key))
+    const lastRev = await readRecords(need(Buckets.key), visit)
     const { compactRev, finishedCompactRev } = readCompaction(need(Buckets.meta))
     const leases = readLeases(need(Buckets.lease))
     const auth = readAuth(need(Buckets.auth), need(Buckets.authUsers), need(Buckets.authRoles))
-    return { rev: Math.max(lastRev, compactRev, 1), compactRev, finishedCompactRev, records, leases, auth }
+    return { rev: Math.max(lastRev, compactRev, 1), compactRev, finishedCompactRev, leases, auth }
   } catch (err) {
     if (err instanceof BoltFormatError) throw invalid(err.message)
     throw err
@@ -85,8 +105,8 @@ type LatinBuffer = Buffer & { latin1Slice(start: number, end: number): string }
 /** YIELD_EVERY: records read between two turns of the event loop. */
 const YIELD_EVERY = 20_000
 
-async function readRecords(bucket: BoltBucketReader): Promise<{ records: KeyRecord[]; lastRev: number }> {
-  const records: KeyRecord[] = []
+/** readRecords checks each record of the `key` bucket and hands it to `visit`; it returns the last revision. */
+async function readRecords(bucket: BoltBucketReader, visit: RecordVisitor): Promise<number> {
   let lastRev = 0
   await bucket.forEachEntry((buf, keyAt, keySize, valueAt, valueSize, flags) => {
     const rev = parseRevisionKey(buf, keyAt, keySize)
@@ -100,17 +120,18 @@ async function readRecords(bucket: BoltBucketReader): Promise<{ records: KeyReco
       throw err
     }
     if (kv.keyEnd === kv.keyAt) throw invalid(`${at} is not an mvccpb.KeyValue (it has no key)`)
-    const key = (buf as LatinBuffer).latin1Slice(kv.keyAt, kv.keyEnd)
-    if (rev.tombstone) records.push(makeTombstone(key, rev.main, rev.sub))
-    else {
-      if (kv.modRevision !== rev.main || kv.version < 1 || kv.createRevision < 1 || kv.createRevision > rev.main) {
-        throw invalid(`${at} is not an mvccpb.KeyValue of that revision (mod_revision ${kv.modRevision}, create_revision ${kv.createRevision}, version ${kv.version})`)
-      }
-      records.push(makeRecord(key, (buf as LatinBuffer).latin1Slice(kv.valueAt, kv.valueEnd), kv.createRevision, rev.main, rev.sub, kv.version, kv.lease))
+    if (rev.tombstone) {
+      kv.version = 0
+      kv.createRevision = 0
+      kv.lease = 0n
+      kv.valueEnd = kv.valueAt
+    } else if (kv.modRevision !== rev.main || kv.version < 1 || kv.createRevision < 1 || kv.createRevision > rev.main) {
+      throw invalid(`${at} is not an mvccpb.KeyValue of that revision (mod_revision ${kv.modRevision}, create_revision ${kv.createRevision}, version ${kv.version})`)
     }
+    visit(buf, rev.main, rev.sub, kv)
     lastRev = rev.main
   }, YIELD_EVERY)
-  return { records, lastRev }
+  return lastRev
 }
 
 /**

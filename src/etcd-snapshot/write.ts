@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer'
 import { createHash } from 'node:crypto'
 import { byteOrder } from '../auth/auth-store.ts'
-import { writeBolt, type BoltBucket, type BoltItem, type EntrySource } from '../bbolt/writer.ts'
+import { planBolt, type BoltBucket, type BoltItem, type EntrySource } from '../bbolt/writer.ts'
 import { isTombstone, type KeyRecord } from '../mvcc/key-record.ts'
 import type { MemberInfo, SnapshotContents } from './contents.ts'
 import { AuthKeys, Buckets, CLUSTER_VERSION, CLUSTER_VERSION_KEY, MetaKeys, REV_KEY_SIZE, memberJson, revisionKey, uint64Bytes, writeRevisionKey } from './layout.ts'
@@ -10,12 +10,23 @@ import { encodeLease, encodeRole, encodeUser, keyValueSize, writeKeyValue, type 
 /** YIELD_EVERY: records encoded between two turns of the event loop. */
 const YIELD_EVERY = 20_000
 
+/** SHA256_SIZE: the hash etcd sends after the database. */
+const SHA256_SIZE = 32
+
+/** EtcdSnapshotFile is a planned snapshot: its size, known before its first byte, and its bytes. */
+export interface EtcdSnapshotFile {
+  /** size of the snapshot in bytes: the database and its SHA-256. */
+  readonly size: number
+  /** chunks streams the database as it is written, then its SHA-256 as a chunk of its own (as etcd sends it). */
+  chunks(): AsyncGenerator<Buffer, void, undefined>
+}
+
 /**
- * writeEtcdSnapshot lays `contents` out as etcd 3.4 does in its bbolt file (see layout.ts) and returns the file's
- * chunks followed by the SHA-256 of the file, as etcd's Maintenance.Snapshot streams it: `etcdctl snapshot save`
- * stores exactly these bytes, and `etcdctl snapshot restore` checks the hash.
+ * etcdSnapshotFile lays `contents` out as etcd 3.4 does in its bbolt file (see layout.ts): the file's chunks followed
+ * by the SHA-256 of the file, as etcd's Maintenance.Snapshot streams it. `etcdctl snapshot save` stores exactly these
+ * bytes, and `etcdctl snapshot restore` checks the hash. The records are read as the chunks are written.
  */
-export async function writeEtcdSnapshot(contents: SnapshotContents, member: MemberInfo): Promise<Buffer[]> {
+export async function etcdSnapshotFile(contents: SnapshotContents, member: MemberInfo): Promise<EtcdSnapshotFile> {
   const item = (key: string, value: Uint8Array): BoltItem => ({ key: Buffer.from(key, 'utf8'), value })
   const bucket = (name: string, items: BoltBucket): BoltItem => ({ key: Buffer.from(name, 'utf8'), bucket: items })
 
@@ -52,11 +63,18 @@ export async function writeEtcdSnapshot(contents: SnapshotContents, member: Memb
     bucket(Buckets.membersRemoved, []),
     bucket(Buckets.meta, meta),
   ]
-  const chunks = await writeBolt(root)
-  const hash = createHash('sha256')
-  for (const c of chunks) hash.update(c)
-  chunks.push(hash.digest())
-  return chunks
+  const file = await planBolt(root)
+  return {
+    size: file.size + SHA256_SIZE,
+    async *chunks() {
+      const hash = createHash('sha256')
+      for await (const chunk of file.chunks()) {
+        hash.update(chunk)
+        yield chunk
+      }
+      yield hash.digest()
+    },
+  }
 }
 
 

@@ -117,6 +117,16 @@ export class Lessor {
     return this.#add(id, ttl)
   }
 
+  /**
+   * replaceAll forgets every lease (their timers with them; nothing is revoked, no key deleted) and brings back
+   * `leases` as restore() does: a restore from a snapshot. Call it when no expiry is in progress (settled()).
+   */
+  replaceAll(leases: readonly { readonly id: bigint; readonly ttl: number }[]): void {
+    for (const id of this.#leases.keys()) this.#expiries.cancel(id)
+    this.#leases.clear()
+    for (const lease of leases) this.#add(lease.id, lease.ttl)
+  }
+
   #add(id: bigint, ttl: number): LeaseEntry {
     const lease: LeaseEntry = { id, ttl, expiry: this.#clock.now() + ttl * 1000, keys: new Set() }
     this.#leases.set(id, lease)

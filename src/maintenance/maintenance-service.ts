@@ -43,15 +43,27 @@ export interface MaintenanceContext {
  */
 export class MaintenanceService implements Maintenance, Cluster {
   readonly #ctx: MaintenanceContext
+  /** #sized: the last size computed, and the contents it was computed for (unchanged until a commit or compaction). */
+  #sized: { index: unknown; rev: number; compactRev: number; size: number } | undefined
 
   constructor(ctx: MaintenanceContext) {
     this.#ctx = ctx
   }
 
+  /** #size is storeSize, computed once per revision (a snapshot asks for a status before it streams). */
+  #size(): number {
+    const store = this.#ctx.store
+    const last = this.#sized
+    if (last !== undefined && last.index === store.index && last.rev === store.rev && last.compactRev === store.compactRev) return last.size
+    const size = storeSize(store)
+    this.#sized = { index: store.index, rev: store.rev, compactRev: store.compactRev, size }
+    return size
+  }
+
   async status(): Promise<StatusResponse> {
     const ctx = this.#ctx
     ctx.assertOpen()
-    const size = storeSize(ctx.store)
+    const size = this.#size()
     return {
       header: ctx.header(ctx.store.rev),
       version: ETCD_VERSION,
@@ -111,7 +123,8 @@ export class MaintenanceService implements Maintenance, Cluster {
 /** storeSize estimates the bytes the store holds: keys and values of every retained record, plus their metadata. */
 function storeSize(store: MvccStore): number {
   let size = 0
-  for (const [, ki] of store.index.entries()) for (const r of ki.records) size += r.key.length + r.value.length + 48
+  // A sum needs no key order: the hash map, not the ordered index (which a fresh burst of keys would first build).
+  for (const ki of store.index.values()) for (const r of ki.records) size += r.key.length + r.value.length + 48
   return size
 }
 

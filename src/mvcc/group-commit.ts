@@ -55,6 +55,11 @@ export class GroupCommitter {
     return this.#durableRev
   }
 
+  /** rewind sets the durable revision back to `rev`: the store was replaced (a restore) and continues from there. */
+  rewind(rev: number): void {
+    this.#durableRev = rev
+  }
+
   /** failure is the error that stopped the committer, if one did. */
   get failure(): EtcdError | undefined {
     return this.#failure

@@ -72,8 +72,8 @@ const COMPACT_CHUNK = 10_000
  * start and its end, so each one is isolated by construction.
  */
 export class MvccStore {
-  readonly index = new StoreIndex()
-  readonly log = new HistoryLog()
+  #index = new StoreIndex()
+  #log = new HistoryLog()
   #rev = 1
   /** #compactRev is -1 before any compaction, as in etcd: compacting at 0 or 1 is then allowed once. */
   #compactRev = -1
@@ -87,6 +87,33 @@ export class MvccStore {
   /** compactionSink, when set, hears every record compaction removes (the engine hands in its backend). */
   compactionSink: CompactionSink | undefined
   #loadedUnordered: KeyRecord[] = []
+
+  /** index holds every key's history (the hash map, and the ordered tree for ranges). */
+  get index(): StoreIndex {
+    return this.#index
+  }
+
+  /** log holds every retained change in revision order. */
+  get log(): HistoryLog {
+    return this.#log
+  }
+
+  /**
+   * adopt replaces this store's contents (index, history, revisions) with those of `loaded`, a store filled with
+   * load() and restoreRevisions() that nothing else uses, at once: a restore from a snapshot. The revision may go
+   * back. Listeners stay; no commit is announced. Call it with compaction held (exclusive) and no write txn open.
+   */
+  adopt(loaded: MvccStore): void {
+    if (this.#writing) throw new Error('adopt during a write txn')
+    this.#index.stopBackground()
+    this.#index = loaded.#index
+    this.#log = loaded.#log
+    this.#rev = loaded.#rev
+    this.#compactRev = loaded.#compactRev
+    this.#liveDelta = 0
+    this.#liveBase = undefined
+    this.#loadedUnordered = []
+  }
 
   /** rev is the revision of the last committed write (1 in a fresh store). */
   get rev(): number {

@@ -15,7 +15,7 @@ import { engineMethod, rowsOf, type EngineTargets, type Rpc } from '../wire/rpc-
 import { credentialsOf } from './call-credentials.ts'
 import { unary, type UnaryHandler } from './unary-handler.ts'
 import { asUnknown, observeHandler, waiting } from './concurrency-handlers.ts'
-import { streamSnapshot } from './snapshot-handler.ts'
+import { streamSnapshot, type SizedStream } from './snapshot-handler.ts'
 import { bridge, type Streams } from './stream-bridge.ts'
 
 /**
@@ -33,7 +33,7 @@ export interface HandlerContext {
   /** streams tracks open streams and waiting calls so that shutdown can end them. */
   readonly streams: Streams
   /** snapshot streams a consistent copy of the store (`engine.snapshot()`), for a caller holding the root role. */
-  readonly snapshot?: (credentials: CallCredentials | undefined) => AsyncIterable<Uint8Array>
+  readonly snapshot?: (credentials: CallCredentials | undefined) => SizedStream
 }
 
 /** serviceHandlers builds every served service's handlers, in SERVICES order. */

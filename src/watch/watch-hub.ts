@@ -98,6 +98,17 @@ export class WatchHub {
     if (!w.synced && !w.canceled && w.pending < this.#options.maxPending / 2) this.#scheduleCatchUp(w)
   }
 
+  /** cancelAll cancels every watcher, telling each `reason`: the history they follow was replaced (a restore). */
+  cancelAll(reason: string): void {
+    const all = [...this.#unsynced]
+    for (const set of this.#single.values()) all.push(...set)
+    for (const { watchers } of this.#rangeSets.values()) all.push(...watchers)
+    for (const w of all) {
+      this.remove(w)
+      w.output.canceled(w, reason)
+    }
+  }
+
   close(): void {
     this.#closed = true
     if (this.#progressTimer !== undefined) this.#options.clock.clearTimer(this.#progressTimer)

@@ -108,6 +108,10 @@ export class WatchStream implements PollStream<WatchRequest, WatchResponse>, Wat
     this.#push({ ...emptyResponse(this.#ctx.header(0), watcher.id), canceled: true, compactRevision }, watcher)
   }
 
+  canceled(watcher: Watcher, reason: string): void {
+    this.#push({ ...emptyResponse(this.#ctx.header(this.#ctx.rev()), watcher.id), canceled: true, cancelReason: reason }, watcher)
+  }
+
   progress(watcher: Watcher, revision: number): void {
     this.#push(emptyResponse(this.#ctx.header(revision), watcher.id), watcher)
   }

@@ -19,6 +19,8 @@ export interface WatchOutput {
   events(watcher: Watcher, batch: EventBatch): void
   /** compacted queues the response canceling a watcher that compaction overtook. */
   compacted(watcher: Watcher, compactRevision: number): void
+  /** canceled queues the response canceling a watcher for `reason` (the store was restored under it). */
+  canceled(watcher: Watcher, reason: string): void
   /** progress queues an empty response telling an idle watcher the current revision. */
   progress(watcher: Watcher, revision: number): void
 }

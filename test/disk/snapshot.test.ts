@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, expect, test } from 'vitest'
+import { afterEach, expect, test, vi } from 'vitest'
 import { op, open } from '../../src/index.ts'
 
 const dirs: string[] = []
@@ -130,3 +130,23 @@ test('a snapshot taken while writes add thousands of keys still holds every key 
   await copy.close()
   await etcd.close()
 }, 60_000)
+
+test('a restored directory keeps its records in a checkpoint file until a later checkpoint replaces it', async () => {
+  const source = await open()
+  for (let i = 0; i < 300; i++) await source.put(`k/${i % 40}`, `v${i}`)
+  const chunks: Uint8Array[] = []
+  for await (const c of source.snapshot()) chunks.push(c)
+  const dir = freshDir()
+  const restored = await open({ dir, restoreFrom: Buffer.concat(chunks), checkpointEvery: 50 })
+  expect(readdirSync(dir)).toContain('checkpoint-1')
+  // Enough writes for a checkpoint of the store's own: it takes over from the file, which goes.
+  for (let i = 0; i < 60; i++) await restored.put(`new/${i}`, 'n')
+  await vi.waitFor(() => expect(readdirSync(dir)).not.toContain('checkpoint-1'), { timeout: 10_000 })
+  await restored.close()
+  const again = await open({ dir })
+  expect((await again.get('k/', { prefix: true })).kvs).toEqual((await source.get('k/', { prefix: true })).kvs)
+  expect((await again.get('k/3', { revision: 100 })).kvs).toEqual((await source.get('k/3', { revision: 100 })).kvs)
+  expect((await again.get('new/', { prefix: true, countOnly: true })).count).toBe(60)
+  await again.close()
+  await source.close()
+})

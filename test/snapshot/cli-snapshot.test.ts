@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
 import { open } from '../../src/api/engine.ts'
 import { main } from '../../src/cli/main.ts'
-import { humanBytes } from '../../src/cli/snapshot-command.ts'
+import { humanBytes, snapshotCommand } from '../../src/cli/snapshot-command.ts'
 import { serve } from '../../src/server/serve.ts'
 import { etcdctlMissing, ETCDCTL } from '../server/helpers.ts'
 import { plain } from './workload.ts'
@@ -30,13 +30,15 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
   return { code, out: out.join('\n'), err: err.join('\n') }
 }
 
-function etcdctlStatus(file: string, format: string): Promise<string> {
+function etcdctlStatus(file: string, format: string): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(ETCDCTL, ['snapshot', 'status', file, '-w', format], { env: { ...process.env, ETCDCTL_API: '3' } })
     let out = ''
+    let err = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
     child.on('error', reject)
-    child.on('close', () => resolve(out.trimEnd()))
+    child.on('close', (code) => resolve({ code: code ?? -1, out: out.trimEnd(), err: err.trimEnd() }))
   })
 }
 
@@ -76,12 +78,17 @@ describe('etcdlite snapshot', () => {
     expect(again.err).toMatch(/data-dir ".*" exists/)
   })
 
-  test.skipIf(etcdctlMissing !== undefined).each(['simple', 'table', 'json'])('status -w %s prints what etcdctl prints', async (format) => {
-    const served = await servedWithData()
-    const file = join(tempDir(), 'backup.db')
-    await run(['snapshot', 'save', file, '--endpoints', served.endpoint])
-    expect((await run(['snapshot', 'status', file, '-w', format])).out).toBe(await etcdctlStatus(file, format))
-  })
+  test.skipIf(etcdctlMissing !== undefined).each(['simple', 'table', 'json', 'fields', 'protobuf', 'yaml'])(
+    'status -w %s prints what etcdctl prints, and exits as it does',
+    async (format) => {
+      const served = await servedWithData()
+      const file = join(tempDir(), 'backup.db')
+      await run(['snapshot', 'save', file, '--endpoints', served.endpoint])
+      const theirs = await etcdctlStatus(file, format)
+      const mine = await run(['snapshot', 'status', file, '-w', format])
+      expect({ code: mine.code, out: mine.out, err: mine.err }).toEqual(theirs)
+    },
+  )
 
   test('save signs in with --user once auth is on; without it the server refuses', async () => {
     const served = await servedWithData()
@@ -95,6 +102,21 @@ describe('etcdlite snapshot', () => {
     expect(existsSync(join(dir, 'anon.db.part'))).toBe(false)
     expect((await run(['snapshot', 'save', join(dir, 'root.db'), '--endpoints', served.endpoint, '--user', 'root:rootpw'])).code).toBe(0)
     expect((await run(['snapshot', 'save', join(dir, 'root2.db'), '--endpoints', served.endpoint, '--user', 'root', '--password', 'rootpw'])).code).toBe(0)
+  })
+
+  test('on a terminal, save and restore draw a progress bar that ends at 100% and is cleared', async () => {
+    const served = await servedWithData()
+    const dir = tempDir()
+    const file = join(dir, 'backup.db')
+    const lines: string[] = []
+    const out = { log: () => undefined, error: () => undefined, progress: (line: string) => lines.push(line) }
+    expect(await snapshotCommand(['save', file, '--endpoints', served.endpoint], out)).toBe(0)
+    expect(lines.at(-2)).toMatch(/\] 100%$/)
+    expect(lines.at(-1)).toBe('')
+    lines.length = 0
+    expect(await snapshotCommand(['restore', file, '--data-dir', join(dir, 'data')], out)).toBe(0)
+    expect(lines.at(-2)).toMatch(/^writing .*\] 100%$/)
+    expect(lines.at(-1)).toBe('')
   })
 
   test('a bad snapshot is refused by status and restore, and no data directory is left', async () => {

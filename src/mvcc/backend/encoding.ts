@@ -39,14 +39,105 @@ export function checkpointKey(id: number, chunk: number): Buffer {
 
 /** encodeChunk packs records as frames: revision key(18) recordLength(4) record. */
 export function encodeChunk(records: readonly KeyRecord[]): Buffer {
-  const parts: Buffer[] = []
-  for (const r of records) {
-    const value = encodeRecord(r)
-    const len = Buffer.allocUnsafe(4)
-    len.writeUInt32BE(value.length, 0)
-    parts.push(recordKey(r.modRevision, r.sub), len, value)
+  let size = 0
+  for (const r of records) size += FRAME_HEADER + r.key.length + r.value.length
+  const chunks = new ChunkEncoder(records.length, size)
+  for (const r of records) chunks.addRecord(r)
+  return chunks.finish()[0] ?? Buffer.alloc(0)
+}
+
+/** copyBytes copies src[from, to) to dst at `at`: short runs (keys) by hand, cheaper than a call into Buffer.copy. */
+function copyBytes(src: Buffer, from: number, to: number, dst: Buffer, at: number): void {
+  if (to - from > 24) src.copy(dst, at, from, to)
+  else for (let i = from; i < to; i++) dst[at++] = src[i]!
+}
+
+/** FRAME_HEADER: a checkpoint frame's revision key, its length and the record's fixed fields. */
+const FRAME_HEADER = 18 + 4 + HEADER
+
+/** LatinBuffer: Buffer's own latin1 encoder, which skips write()'s argument and encoding dispatch per record. */
+type LatinBuffer = Buffer & { latin1Write(s: string, offset: number): number }
+
+/**
+ * ChunkEncoder writes records as checkpoint chunks (encodeChunk's frames) straight into large buffers: from records,
+ * or from a record's fields and the bytes of its key and value in some other buffer (a snapshot being restored), so
+ * that a million records need no object and no Buffer each. A chunk closes after `recordsPerChunk` records.
+ */
+export class ChunkEncoder {
+  readonly #recordsPerChunk: number
+  readonly #slabBytes: number
+  readonly #chunks: Buffer[] = []
+  #slab = Buffer.alloc(0)
+  #view = new DataView(new ArrayBuffer(0))
+  #start = 0
+  #at = 0
+  #count = 0
+
+  constructor(recordsPerChunk: number, slabBytes = 4 << 20) {
+    this.#recordsPerChunk = recordsPerChunk
+    this.#slabBytes = slabBytes
   }
-  return Buffer.concat(parts)
+
+  /** addRecord adds one record. */
+  addRecord(r: KeyRecord): void {
+    const tombstone = r.version === 0
+    let at = this.#frame(r.modRevision, r.sub, tombstone, r.createRevision, r.version, r.lease, r.key.length, r.value.length)
+    at += (this.#slab as LatinBuffer).latin1Write(r.key, at)
+    ;(this.#slab as LatinBuffer).latin1Write(r.value, at)
+  }
+
+  /** addBytes adds the record {main, sub} whose key is src[keyAt, keyEnd) and value src[valueAt, valueEnd). */
+  addBytes(
+    main: number, sub: number, tombstone: boolean, createRevision: number, version: number, lease: bigint,
+    src: Buffer, keyAt: number, keyEnd: number, valueAt: number, valueEnd: number,
+  ): void {
+    const at = this.#frame(main, sub, tombstone, createRevision, version, lease, keyEnd - keyAt, valueEnd - valueAt)
+    copyBytes(src, keyAt, keyEnd, this.#slab, at)
+    copyBytes(src, valueAt, valueEnd, this.#slab, at + keyEnd - keyAt)
+  }
+
+  /** finish returns the chunks, in the order their records were added. */
+  finish(): Buffer[] {
+    this.#seal()
+    return this.#chunks
+  }
+
+  /** #frame writes a frame's revision key, length and fixed fields, and returns where the key's bytes go. */
+  #frame(main: number, sub: number, tombstone: boolean, createRevision: number, version: number, lease: bigint, keySize: number, valueSize: number): number {
+    const size = FRAME_HEADER + keySize + valueSize
+    if (this.#count === this.#recordsPerChunk) {
+      this.#seal()
+      this.#count = 0
+    }
+    this.#count++
+    if (this.#at + size > this.#slab.length) {
+      // The chunk being written moves to the new slab with its frames so far: a chunk is one run of bytes.
+      const open = this.#slab.subarray(this.#start, this.#at)
+      this.#slab = Buffer.allocUnsafe(Math.max(this.#slabBytes, 2 * (open.length + size)))
+      open.copy(this.#slab, 0)
+      this.#start = 0
+      this.#at = open.length
+      this.#view = new DataView(this.#slab.buffer, this.#slab.byteOffset, this.#slab.length)
+    }
+    // The fixed fields through a DataView: its setters compile to plain stores, without Buffer's checks per call.
+    const v = this.#view
+    let at = this.#at
+    writeRecordKey(this.#slab, at, main, sub)
+    v.setUint32(at + 18, HEADER + keySize + valueSize)
+    at += 22
+    v.setUint8(at, tombstone ? 1 : 0)
+    v.setFloat64(at + 1, createRevision)
+    v.setFloat64(at + 9, version)
+    v.setBigInt64(at + 17, lease)
+    v.setUint32(at + 25, keySize)
+    this.#at += size
+    return at + HEADER
+  }
+
+  #seal(): void {
+    if (this.#at > this.#start) this.#chunks.push(this.#slab.subarray(this.#start, this.#at))
+    this.#start = this.#at
+  }
 }
 
 /** decodeChunk unpacks encodeChunk's frames, reading each record in place (no Buffer view per key or value). */
@@ -60,16 +151,37 @@ export function decodeChunk(chunk: Buffer): KeyRecord[] {
   return out
 }
 
+/** framesEnd is where the `max` checkpoint frames from `at` end (or the chunk, if it ends first). */
+export function framesEnd(chunk: Buffer, at: number, max: number): number {
+  for (let n = 0; n < max && at < chunk.length; n++) {
+    if (at + 22 > chunk.length) throw new Error('corrupt checkpoint')
+    at += 22 + chunk.readUInt32BE(at + 18)
+  }
+  if (at > chunk.length) throw new Error('corrupt checkpoint')
+  return at
+}
+
 /** recordKey names a record: 'r' main(8) '_' sub(8), big-endian; revisions are safe integers, written as two halves. */
 export function recordKey(main: number, sub: number): Buffer {
   const k = Buffer.allocUnsafe(18)
-  k[0] = RECORD
-  k.writeUInt32BE(Math.floor(main / 0x1_0000_0000), 1)
-  k.writeUInt32BE(main >>> 0, 5)
-  k[9] = 0x5f
-  k.writeUInt32BE(Math.floor(sub / 0x1_0000_0000), 10)
-  k.writeUInt32BE(sub >>> 0, 14)
+  writeRecordKey(k, 0, main, sub)
   return k
+}
+
+function writeRecordKey(k: Buffer, at: number, main: number, sub: number): void {
+  k[at] = RECORD
+  u32be(k, at + 1, Math.floor(main / 0x1_0000_0000))
+  u32be(k, at + 5, main >>> 0)
+  k[at + 9] = 0x5f
+  u32be(k, at + 10, Math.floor(sub / 0x1_0000_0000))
+  u32be(k, at + 14, sub >>> 0)
+}
+
+function u32be(buf: Buffer, at: number, v: number): void {
+  buf[at] = v >>> 24
+  buf[at + 1] = (v >>> 16) & 0xff
+  buf[at + 2] = (v >>> 8) & 0xff
+  buf[at + 3] = v & 0xff
 }
 
 export function encodeRecord(r: KeyRecord): Buffer {
