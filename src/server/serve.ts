@@ -22,6 +22,7 @@ import {
 import type { Streams } from './stream-bridge.ts'
 import { electionHandlers, lockHandlers } from './concurrency-handlers.ts'
 import { EtcdError } from '../util/errors.ts'
+import { consoleRoutes } from '../console/console-routes.ts'
 import type { ServiceName } from './wire.ts'
 
 export type { TlsOptions } from './front-door.ts'
@@ -50,6 +51,12 @@ export interface ServeOptions extends OpenOptions {
   autoCompaction?: AutoCompactionOptions
   /** shutdownGraceMs: how long close() waits for calls in flight before cutting them off. @default 5000 */
   shutdownGraceMs?: number
+  /**
+   * ui serves the web console at /ui/ on this port (true), or not (false). By default it is on for loopback
+   * listeners, and on other listeners only for TLS connections while auth is enabled.
+   * @default 'auto'
+   */
+  ui?: boolean
   /** tap wraps every handler (the testing kit's faults and recording). @internal */
   tap?: ServerTap
 }
@@ -83,7 +90,7 @@ export interface Serving extends AsyncDisposable {
  * serve serves an engine over etcd's v3 gRPC API (KV, Watch, Lease, Maintenance, Cluster, Auth; membership changes
  * and leader moves answer UNIMPLEMENTED), so etcdctl, the etcd3 npm client and Go's clientv3 work against it unchanged. The same port
  * answers HTTP/1.1 as etcd's does: the JSON gateway (`POST /v3/kv/range`, ...), `/health`, `/version` and
- * `/metrics`.
+ * `/metrics`; and etcdlite's web console at `/ui/` (see the `ui` option).
  *
  * @example
  * const server = await serve({ port: 0 })           // an in-memory etcd on a free port
@@ -101,7 +108,7 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
   }
   for (const l of listeners) if (l.port !== 0) await assertPortFree(l)
 
-  const { engine: given, host: _h, port: _p, listenUrls: _l, advertiseUrls, tls, autoCompaction, shutdownGraceMs, tap, ...engineOptions } = options
+  const { engine: given, host: _h, port: _p, listenUrls: _l, advertiseUrls, tls, autoCompaction, shutdownGraceMs, tap, ui, ...engineOptions } = options
   let engine = given ?? (await open(engineOptions))
   const maxRequestBytes = options.maxRequestBytes ?? defaults.maxRequestBytes
   const server = new GrpcServer({ maxReceiveMessageBytes: maxRequestBytes + GRPC_OVERHEAD_BYTES })
@@ -140,6 +147,8 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
   }
 
   // One port, both faces: the front door hands HTTP/2 to the gRPC server and HTTP/1.1 to the gateway's server.
+  const authEnabled = async () => (await engine.services.auth.authStatus({})).enabled
+  const webConsole = consoleRoutes({ mode: ui ?? 'auto', engine: () => engine, authEnabled })
   const http = createHttpFace({
     handlers,
     maxRequestBytes,
@@ -147,8 +156,8 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
       return engine
     },
     metrics,
-    authEnabled: async () => (await engine.services.auth.authStatus({})).enabled,
-    ...(tap?.http === undefined ? {} : { routes: tap.http }),
+    authEnabled,
+    routes: tap?.http === undefined ? webConsole : (req, res) => tap.http!(req, res) || webConsole(req, res),
   })
   const handoff = {
     grpc: (socket: import('node:stream').Duplex) => server.injectConnection(socket),
