@@ -5,6 +5,8 @@ import { KeysView } from './keys-view.tsx'
 import { WatchPanel } from './watch-panel.tsx'
 import { LeasesView } from './leases-view.tsx'
 import { ClusterView } from './cluster-view.tsx'
+import { userAccess, type Permission } from './auth-client.ts'
+import { errorText } from './error-text.ts'
 
 /**
  * The console's shell: sign-in (when auth is on, as any etcd user), then one tab per area. Every tab talks to the
@@ -20,8 +22,14 @@ function App() {
   const [user, setUser] = useState('')
   const [tab, setTab] = useState<Tab>('Keys')
   const [error, setError] = useState('')
+  const [access, setAccess] = useState<{ roles: string[]; permissions: Permission[]; root: boolean } | undefined>(undefined)
 
   useEffect(() => {
+    client.onAuthLost = () => {
+      client.token = undefined
+      setError('Your session ended (etcdserver: invalid auth token): sign in again.')
+      setAuth('needed')
+    }
     client.authEnabled().then(
       (enabled) => setAuth(enabled ? 'needed' : 'off'),
       (err: Error) => setError(err.message),
@@ -33,9 +41,12 @@ function App() {
     return (
       <SignIn
         client={client}
+        notice={error}
         onSignedIn={(name) => {
           setUser(name)
+          setError('')
           setAuth('signed-in')
+          userAccess(client, name).then(setAccess, (err) => setError(errorText(err)))
         }}
       />
     )
@@ -57,6 +68,7 @@ function App() {
             <button
               onClick={() => {
                 client.token = undefined
+                setAccess(undefined)
                 setAuth('needed')
               }}
             >
@@ -66,7 +78,7 @@ function App() {
         </span>
       </header>
       <main>
-        {tab === 'Keys' && <KeysView client={client} />}
+        {tab === 'Keys' && <KeysView client={client} access={auth === 'signed-in' ? access : undefined} />}
         {tab === 'Watch' && <WatchPanel client={client} />}
         {tab === 'Leases' && <LeasesView client={client} />}
         {tab === 'Cluster' && <ClusterView client={client} />}
@@ -75,7 +87,7 @@ function App() {
   )
 }
 
-function SignIn(props: { client: EtcdClient; onSignedIn: (user: string) => void }) {
+function SignIn(props: { client: EtcdClient; notice: string; onSignedIn: (user: string) => void }) {
   const [name, setName] = useState('')
   const [password, setPassword] = useState('')
   const [error, setError] = useState('')
@@ -91,6 +103,7 @@ function SignIn(props: { client: EtcdClient; onSignedIn: (user: string) => void 
     <form class="sign-in" onSubmit={submit}>
       <h1>etcdlite console</h1>
       <p>Auth is enabled: sign in as an etcd user.</p>
+      {props.notice !== '' && <p role="status">{props.notice}</p>}
       <label>
         User <input name="user" value={name} onInput={(e) => setName(e.currentTarget.value)} />
       </label>

@@ -87,6 +87,8 @@ type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-exp
 
 export class EtcdClient {
   token: string | undefined
+  /** onAuthLost is called when etcd refuses the token (it expired, or auth was switched off and on). */
+  onAuthLost: (() => void) | undefined
 
   constructor(readonly base = '') {}
 
@@ -100,7 +102,11 @@ export class EtcdClient {
     } catch {
       throw new EtcdRequestError(text.trim() || res.statusText, 2, res.status)
     }
-    if (!res.ok) throw new EtcdRequestError(String(json.message ?? json.error ?? res.statusText), Number(json.code ?? 2), res.status)
+    if (!res.ok) {
+      const err = new EtcdRequestError(String(json.message ?? json.error ?? res.statusText), Number(json.code ?? 2), res.status)
+      if (this.token !== undefined && err.message === 'etcdserver: invalid auth token') this.onAuthLost?.()
+      throw err
+    }
     return json
   }
 

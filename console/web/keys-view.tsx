@@ -5,6 +5,8 @@ import { listChildren, listFlat, type Entry } from './key-listing.ts'
 import { KeyEditor } from './key-editor.tsx'
 import { NewKeyForm } from './new-key-form.tsx'
 import { errorText } from './error-text.ts'
+import { EtcdRequestError } from './etcd-client.ts'
+import type { Permission } from './auth-client.ts'
 
 /**
  * KeysView browses the store: a tree (split on a separator) or a flat list, paged on the server, searched by prefix,
@@ -13,7 +15,7 @@ import { errorText } from './error-text.ts'
 
 const PAGE_SIZE = 100
 
-export function KeysView(props: { client: EtcdClient }) {
+export function KeysView(props: { client: EtcdClient; access?: { permissions: Permission[]; root: boolean } | undefined }) {
   const { client } = props
   const [mode, setMode] = useState<'tree' | 'flat'>('tree')
   const [separator, setSeparator] = useState('/')
@@ -46,7 +48,9 @@ export function KeysView(props: { client: EtcdClient }) {
     } catch (err) {
       if (from === undefined) setEntries([])
       setNext(undefined)
-      setError(errorText(err))
+      setCount(undefined)
+      const denied = err instanceof EtcdRequestError && err.permissionDenied
+      setError(denied ? `Permission denied: you may not read ${prefix === '' ? 'every key' : `all of “${prefix}”`} (${errorText(err)})` : errorText(err))
     }
   }
   const refreshBounds = () => client.consoleStatus().then((s) => setBounds(s), () => {})
@@ -104,6 +108,17 @@ export function KeysView(props: { client: EtcdClient }) {
           ))}
           {count !== undefined && <span class="count">{count} keys</span>}
         </nav>
+        {props.access !== undefined && !props.access.root && (
+          <div class="access" role="group" aria-label="Your permissions">
+            Your permissions:{' '}
+            {props.access.permissions.map((p) => (
+              <button onClick={() => (setPrefix(escapeBytes(p.key)), setSearch(escapeBytes(p.key)))}>
+                {permissionText(p)}
+              </button>
+            ))}
+            {props.access.permissions.length === 0 && 'none'}
+          </div>
+        )}
         {error !== '' && <p role="alert">{error}</p>}
         <ul class="entries" aria-label="Keys">
           {entries.map((e) => (
@@ -171,6 +186,14 @@ export function KeysView(props: { client: EtcdClient }) {
       {selected !== undefined && <KeyEditor client={client} keyBytes={selected} revision={revision} onChanged={changed} />}
     </div>
   )
+}
+
+/** permissionText names a permission: its kind and its keys ("app/*" for a prefix). */
+function permissionText(p: Permission): string {
+  const key = escapeBytes(p.key)
+  if (p.rangeEnd.length === 0) return `${p.type} ${key}`
+  if (escapeBytes(prefixEnd(p.key)) === escapeBytes(p.rangeEnd)) return `${p.type} ${key}*`
+  return `${p.type} [${key}, ${p.rangeEnd.length === 1 && p.rangeEnd[0] === 0 ? '∞' : escapeBytes(p.rangeEnd)})`
 }
 
 /** crumbsOf splits the current prefix at the separator into clickable parents. */
