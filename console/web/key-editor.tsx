@@ -14,6 +14,7 @@ export function KeyEditor(props: { client: EtcdClient; keyBytes: Uint8Array; rev
   const [kv, setKv] = useState<KeyValue | undefined>(undefined)
   const [format, setFormat] = useState<Format>('text')
   const [text, setText] = useState('')
+  const [shown, setShown] = useState('')
   const [lease, setLease] = useState('0')
   const [error, setError] = useState('')
   const [notice, setNotice] = useState('')
@@ -27,6 +28,7 @@ export function KeyEditor(props: { client: EtcdClient; keyBytes: Uint8Array; rev
     const f = keepFormat ? format : guessFormat(value)
     setFormat(f)
     setText(show(value, f) ?? '')
+    setShown(show(value, f) ?? '')
     setLease(next?.lease ?? '0')
   }
 
@@ -34,6 +36,8 @@ export function KeyEditor(props: { client: EtcdClient; keyBytes: Uint8Array; rev
     setError('')
     setNotice('')
     setConflict(undefined)
+  }, [escapeBytes(keyBytes), revision])
+  useEffect(() => {
     client.get(keyBytes, revision).then(
       (r) => showKv(r),
       (err) => {
@@ -48,14 +52,16 @@ export function KeyEditor(props: { client: EtcdClient; keyBytes: Uint8Array; rev
     setError('')
     setNotice('')
     let bytes: Uint8Array
+    const leaseId = lease.trim() === '' ? '0' : lease.trim()
     try {
-      bytes = read(text, format)
+      // An untouched value keeps its bytes (the editor shows JSON and YAML reformatted).
+      bytes = kv !== undefined && text === shown ? kv.value : read(text, format)
     } catch (err) {
       setError(errorText(err))
       return
     }
     try {
-      const r = await client.putIfUnchanged(keyBytes, bytes, expected, lease.trim() === '' ? '0' : lease.trim())
+      const r = await client.putIfUnchanged(keyBytes, bytes, expected, leaseId)
       if (!r.ok) {
         setConflict({ mine: text, theirs: r.current })
         return
@@ -113,6 +119,7 @@ export function KeyEditor(props: { client: EtcdClient; keyBytes: Uint8Array; rev
             setError('')
             setFormat(f)
             setText(shown)
+            setShown(shown)
           }}
         >
           {FORMATS.map((f) => (

@@ -56,7 +56,7 @@ describe.skipIf(browserPath === undefined)('console: auth', () => {
     // Reading is all she may do: a save is refused by etcd, and nothing changes.
     await page.getByRole('textbox', { name: 'Value' }).fill('9090')
     await page.getByRole('button', { name: 'Save' }).click()
-    await expect.poll(() => page.getByRole('region', { name: 'Key' }).getByRole('alert').innerText()).toBe('etcdserver: permission denied')
+    await expect.poll(() => page.getByRole('region', { name: 'Key', exact: true }).getByRole('alert').innerText()).toBe('etcdserver: permission denied')
     const { token } = await rig.server.engine.services.auth.authenticate({ name: 'root', password: 'rootpw' })
     const stored = await rig.server.engine.services.kv.range({ key: 'app/port' }, { token })
     expect(Buffer.from(stored.kvs[0]!.value).toString()).toBe('8080')

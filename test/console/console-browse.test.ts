@@ -42,7 +42,7 @@ describe.skipIf(browserPath === undefined)('console: browse', () => {
     await keyList(page).getByRole('button', { name: '\\xff\\x00A' }).click()
     await expect.poll(() => page.getByRole('heading', { level: 2 }).innerText()).toBe('\\xff\\x00A')
     await expect.poll(() => page.getByRole('textbox', { name: 'Value' }).inputValue()).toBe('de ad be ef')
-    await expect.poll(() => page.getByRole('region', { name: 'Key' }).getByLabel('Format').inputValue()).toBe('hex')
+    await expect.poll(() => page.getByRole('region', { name: 'Key', exact: true }).getByLabel('Format').inputValue()).toBe('hex')
   })
 
   test('the separator can be changed, and the flat view lists every key with a count', async () => {
