@@ -57,10 +57,8 @@ export function KeysView(props: { client: EtcdClient; access?: { permissions: Pe
 
   useEffect(() => {
     void load(undefined)
-  }, [mode, separator, prefix, revision, generation])
-  useEffect(() => {
     void refreshBounds()
-  }, [generation])
+  }, [mode, separator, prefix, revision, generation])
 
   const changed = () => setGeneration((g) => g + 1)
   const crumbs = crumbsOf(prefix, separator === '' ? '/' : separator)
@@ -96,10 +94,7 @@ export function KeysView(props: { client: EtcdClient; access?: { permissions: Pe
         <TimeTravel
           revision={revision}
           bounds={bounds}
-          onChange={(r) => {
-            setRevision(r)
-            void refreshBounds()
-          }}
+          onChange={setRevision}
         />
         <nav class="crumbs" aria-label="Path">
           <button onClick={() => (setPrefix(''), setSearch(''))}>(all keys)</button>
