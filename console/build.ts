@@ -1,10 +1,12 @@
-import { copyFile, mkdir } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 /**
- * buildConsole bundles the web console (console/web) into dist/console-web: app.js (preact and the page, minified),
- * app.css and index.html. It runs in well under a second, so `npm start` and `npm test` run it every time.
+ * buildConsole bundles the web console (console/web) into dist/console-web: app.js (preact, uPlot and the page,
+ * minified), app.css (uPlot's styles and the page's) and index.html. It runs in well under a second, so `npm start`
+ * and `npm test` run it every time.
  */
 export async function buildConsole(): Promise<string> {
   const web = fileURLToPath(new URL('./web/', import.meta.url))
@@ -23,7 +25,9 @@ export async function buildConsole(): Promise<string> {
     logLevel: 'warning',
   })
   await copyFile(`${web}index.html`, `${out}index.html`)
-  await copyFile(`${web}app.css`, `${out}app.css`)
+  // The page's own styles after uPlot's, in one stylesheet.
+  const uplotCss = await readFile(createRequire(import.meta.url).resolve('uplot/dist/uPlot.min.css'), 'utf8')
+  await writeFile(`${out}app.css`, `${uplotCss}\n${await readFile(`${web}app.css`, 'utf8')}`)
   return out
 }
 

@@ -5,6 +5,8 @@ import { KeysView } from './keys-view.tsx'
 import { WatchPanel } from './watch-panel.tsx'
 import { LeasesView } from './leases-view.tsx'
 import { ClusterView } from './cluster-view.tsx'
+import { AccessView } from './access-view.tsx'
+import { TransferView } from './transfer-view.tsx'
 import { userAccess, type Permission } from './auth-client.ts'
 import { errorText } from './error-text.ts'
 
@@ -13,7 +15,7 @@ import { errorText } from './error-text.ts'
  * store through the one EtcdClient, so it sees exactly what the signed-in user may see.
  */
 
-const TABS = ['Keys', 'Watch', 'Leases', 'Cluster'] as const
+const TABS = ['Keys', 'Watch', 'Leases', 'Cluster', 'Users and roles', 'Import/export'] as const
 type Tab = (typeof TABS)[number]
 
 function App() {
@@ -82,6 +84,8 @@ function App() {
         {tab === 'Watch' && <WatchPanel client={client} />}
         {tab === 'Leases' && <LeasesView client={client} />}
         {tab === 'Cluster' && <ClusterView client={client} />}
+        {tab === 'Users and roles' && <AccessView client={client} />}
+        {tab === 'Import/export' && <TransferView client={client} />}
       </main>
     </div>
   )

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import type { EtcdClient } from './etcd-client.ts'
 import { errorText } from './error-text.ts'
+import { MetricsCharts } from './metrics-charts.tsx'
 
 /** ClusterView shows the member's status, compacts, and downloads a snapshot (etcd's snapshot file). */
 export function ClusterView(props: { client: EtcdClient }) {
@@ -68,6 +69,7 @@ export function ClusterView(props: { client: EtcdClient }) {
       <button onClick={() => void download()}>Download snapshot</button>
       {error !== '' && <p role="alert">{error}</p>}
       {notice !== '' && <p role="status">{notice}</p>}
+      <MetricsCharts />
     </section>
   )
 }

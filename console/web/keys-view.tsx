@@ -7,6 +7,7 @@ import { NewKeyForm } from './new-key-form.tsx'
 import { errorText } from './error-text.ts'
 import { EtcdRequestError } from './etcd-client.ts'
 import type { Permission } from './auth-client.ts'
+import { permissionText } from './access-view.tsx'
 
 /**
  * KeysView browses the store: a tree (split on a separator) or a flat list, paged on the server, searched by prefix,
@@ -181,14 +182,6 @@ export function KeysView(props: { client: EtcdClient; access?: { permissions: Pe
       {selected !== undefined && <KeyEditor client={client} keyBytes={selected} revision={revision} onChanged={changed} />}
     </div>
   )
-}
-
-/** permissionText names a permission: its kind and its keys ("app/*" for a prefix). */
-function permissionText(p: Permission): string {
-  const key = escapeBytes(p.key)
-  if (p.rangeEnd.length === 0) return `${p.type} ${key}`
-  if (escapeBytes(prefixEnd(p.key)) === escapeBytes(p.rangeEnd)) return `${p.type} ${key}*`
-  return `${p.type} [${key}, ${p.rangeEnd.length === 1 && p.rangeEnd[0] === 0 ? '∞' : escapeBytes(p.rangeEnd)})`
 }
 
 /** crumbsOf splits the current prefix at the separator into clickable parents. */
