@@ -92,9 +92,13 @@ export class EtcdClient {
 
   constructor(readonly base = '') {}
 
-  /** call posts one unary request and answers its JSON. @throws EtcdRequestError with etcd's message */
+  /** call posts one unary gateway request (`kv/range`, ...) and answers its JSON. @throws EtcdRequestError */
   async call(path: string, body: Json): Promise<Json> {
-    const res = await fetch(`${this.base}/v3/${path}`, { method: 'POST', headers: this.#headers(), body: JSON.stringify(body) })
+    return this.#post(`v3/${path}`, body)
+  }
+
+  async #post(path: string, body: Json): Promise<Json> {
+    const res = await fetch(`${this.base}/${path}`, { method: 'POST', headers: this.#headers(), body: JSON.stringify(body) })
     const text = await res.text()
     let json: Json
     try {
@@ -124,8 +128,21 @@ export class EtcdClient {
     return (await this.consoleStatus()).authEnabled
   }
 
+  /** range is etcd's Range: `count` is every key of the range (which costs the whole range, as in etcd). */
   async range(req: RangeRequest): Promise<RangeResult> {
-    const r = await this.call('kv/range', {
+    return this.#range('v3/kv/range', req)
+  }
+
+  /**
+   * page reads one page of a range through the console's /ui/api/range: the same Range, but the count stops just
+   * past the page, so a page of a huge range costs the page. `count` is then a lower bound.
+   */
+  async page(req: RangeRequest): Promise<RangeResult> {
+    return this.#range('ui/api/range', req)
+  }
+
+  async #range(path: string, req: RangeRequest): Promise<RangeResult> {
+    const r = await this.#post(path, {
       key: toBase64(req.key),
       ...(req.rangeEnd === undefined ? {} : { range_end: toBase64(req.rangeEnd) }),
       ...(req.limit === undefined ? {} : { limit: req.limit }),
@@ -167,8 +184,10 @@ export class EtcdClient {
     return Number(r.deleted ?? 0)
   }
 
-  async countPrefix(prefix: Uint8Array): Promise<number> {
-    return (await this.range({ key: prefix, rangeEnd: prefixEnd(prefix), countOnly: true })).count
+  /** countPrefix counts the keys under a prefix ('' for every key), at a revision (0: now): etcd's count. */
+  async countPrefix(prefix: Uint8Array, revision = 0): Promise<number> {
+    const all = prefix.length === 0
+    return (await this.range({ key: all ? Uint8Array.of(0) : prefix, rangeEnd: all ? Uint8Array.of(0) : prefixEnd(prefix), countOnly: true, revision })).count
   }
 
   async compact(revision: number): Promise<void> {

@@ -97,10 +97,8 @@ function preview(value: Uint8Array): string {
 }
 
 function Diff(props: { older: Change; newer: Change }) {
-  const textOf = (c: Change) => {
-    const f = guessFormat(c.kv.value)
-    return show(c.kv.value, f === 'hex' ? 'hex' : 'text') ?? ''
-  }
+  // JSON and YAML are compared pretty-printed, so a change shows on its own line.
+  const textOf = (c: Change) => show(c.kv.value, guessFormat(c.kv.value)) ?? ''
   const parts = diffLines(textOf(props.older), textOf(props.newer))
   return (
     <div class="diff" aria-label="Diff">

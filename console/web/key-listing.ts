@@ -3,8 +3,9 @@ import type { EtcdClient, KeyValue } from './etcd-client.ts'
 
 /**
  * Key listings for the browser, paged on the server: each page is a few range requests with a limit, keys only, and
- * a continuation key says where the next page starts. Opening a store of a million keys costs the same as opening one
- * of a hundred: no listing ever reads more than it shows (plus one batch).
+ * a continuation key says where the next page starts. The pages come from the console's /ui/api/range, which stops
+ * counting just past the page, so opening a store of a million keys costs the same as opening one of a hundred: no
+ * listing reads more than it shows (plus one batch).
  */
 
 /** Entry is one row: a key (leaf) or a directory (every key under `prefix`). */
@@ -21,8 +22,6 @@ export interface Page {
   readonly entries: Entry[]
   /** next is where the following page starts; undefined on the last page. */
   readonly next: Uint8Array | undefined
-  /** count is the number of keys under the listed prefix (flat listings). */
-  readonly count?: number
 }
 
 /** BATCH is how many keys one range request reads. */
@@ -57,7 +56,7 @@ export async function listChildren(
   const entries: Entry[] = []
   let from = opts.from ?? startOf(parent)
   for (;;) {
-    const r = await client.range({ key: from, rangeEnd: end, limit: BATCH, keysOnly: true, revision: opts.revision ?? 0 })
+    const r = await client.page({ key: from, rangeEnd: end, limit: BATCH, keysOnly: true, revision: opts.revision ?? 0 })
     for (const kv of r.kvs) {
       const last = entries[entries.length - 1]
       if (last?.kind === 'dir' && startsWith(kv.key, last.full)) continue
@@ -78,13 +77,13 @@ export async function listChildren(
   }
 }
 
-/** listFlat lists every key under `prefix` in byte order, `pageSize` at a time, with the total count. */
+/** listFlat lists every key under `prefix` in byte order, `pageSize` at a time. */
 export async function listFlat(
   client: EtcdClient,
   prefix: Uint8Array,
   opts: { from?: Uint8Array; revision?: number; pageSize: number },
 ): Promise<Page> {
-  const r = await client.range({
+  const r = await client.page({
     key: opts.from ?? startOf(prefix),
     rangeEnd: rangeEndOf(prefix),
     limit: opts.pageSize,
@@ -93,5 +92,5 @@ export async function listFlat(
   })
   const entries: Entry[] = r.kvs.map((kv) => ({ kind: 'key', name: kv.key, full: kv.key, kv }))
   const lastKey = r.kvs[r.kvs.length - 1]?.key
-  return { entries, next: r.more && lastKey !== undefined ? afterKey(lastKey) : undefined, count: r.count }
+  return { entries, next: r.more && lastKey !== undefined ? afterKey(lastKey) : undefined }
 }

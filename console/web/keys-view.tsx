@@ -45,11 +45,10 @@ export function KeysView(props: { client: EtcdClient; access?: { permissions: Pe
           : await listFlat(client, parent, { from, revision, pageSize: PAGE_SIZE })
       setEntries((old) => (from === undefined ? page.entries : [...old, ...page.entries]))
       setNext(page.next)
-      setCount(page.count)
+      if (from === undefined) setCount(undefined)
     } catch (err) {
       if (from === undefined) setEntries([])
       setNext(undefined)
-      setCount(undefined)
       const denied = err instanceof EtcdRequestError && err.permissionDenied
       setError(denied ? `Permission denied: you may not read ${prefix === '' ? 'every key' : `all of “${prefix}”`} (${errorText(err)})` : errorText(err))
     }
@@ -102,7 +101,21 @@ export function KeysView(props: { client: EtcdClient; access?: { permissions: Pe
           {crumbs.map((c) => (
             <button onClick={() => (setPrefix(c.prefix), setSearch(c.prefix))}>{c.label}</button>
           ))}
-          {count !== undefined && <span class="count">{count} keys</span>}
+          {count !== undefined ? (
+            <span class="count">{count} keys</span>
+          ) : (
+            // Counting reads every key under the prefix (etcd's count): only when asked.
+            <button
+              onClick={() =>
+                client.countPrefix(parent, revision).then(
+                  (n) => setCount(n),
+                  (err) => setError(errorText(err)),
+                )
+              }
+            >
+              Count keys
+            </button>
+          )}
         </nav>
         {props.access !== undefined && !props.access.root && (
           <div class="access" role="group" aria-label="Your permissions">

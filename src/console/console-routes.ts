@@ -1,13 +1,15 @@
 import { readFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Engine } from '../api/engine.ts'
+import { servePageRange } from './page-range.ts'
 
 /**
  * The web console's HTTP routes, on the client port beside the JSON gateway: the page's static files under /ui/
- * (built by `npm run build:console` into dist/console-web) and one small read-only JSON document the gateway has no
- * call for, /ui/api/status (the compact revision, which etcd 3.4's Status does not report, and whether auth is on:
- * the 3.4 gateway has no AuthStatus route). Every read and write the
- * page makes goes through the JSON gateway, so it is a real etcd request with etcd's auth checks and errors.
+ * (built by `npm run build:console` into dist/console-web), and two small JSON calls the gateway has no route for:
+ * /ui/api/status (the compact revision, which etcd 3.4's Status does not report, and whether auth is on: the 3.4
+ * gateway has no AuthStatus route) and /ui/api/range (a page of a range without counting the whole range; see
+ * page-range.ts). Every other read and write the page makes goes through the JSON gateway: a real etcd request with
+ * etcd's auth checks and errors.
  */
 
 /** CONSOLE_PATH is where the console is served. */
@@ -43,16 +45,23 @@ export function consoleRoutes(options: ConsoleRoutesOptions): (req: IncomingMess
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!
     if (path !== '/ui' && !path.startsWith(CONSOLE_PATH)) return false
-    req.resume()
     void enabledFor(req, options).then(
       (enabled) => {
-        if (!enabled) return text(res, 404, '404 page not found')
+        if (!enabled) {
+          req.resume()
+          return text(res, 404, '404 page not found')
+        }
+        const name = path.slice(CONSOLE_PATH.length)
+        if (name === 'api/range') {
+          if (req.method !== 'POST') return text(res, 405, 'Method Not Allowed')
+          return servePageRange(req, res, options.engine())
+        }
+        req.resume()
         if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'Method Not Allowed')
         if (path === '/ui') {
           res.writeHead(301, { Location: CONSOLE_PATH, 'Content-Length': 0 })
           return res.end()
         }
-        const name = path.slice(CONSOLE_PATH.length)
         if (name === 'api/status') {
           return void options.authEnabled().then((authEnabled) =>
             text(res, 200, JSON.stringify({ ...statusOf(options.engine()), authEnabled }), 'application/json'),

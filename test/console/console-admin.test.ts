@@ -32,7 +32,7 @@ describe.skipIf(browserPath === undefined)('console: administration', () => {
     await page.getByLabel('TTL (seconds)').fill('100')
     await page.getByRole('button', { name: 'Grant lease' }).click()
     await expect.poll(() => leaseRows().count()).toBe(2)
-    const [{ id }] = (await engine.leases()).leases
+    const id = (await engine.leases()).leases[0]!.id
     await engine.put('session/a', 'x', { lease: id })
     const row = () => leaseRows().nth(1).getByRole('cell').allInnerTexts()
     await expect.poll(async () => (await row()).slice(0, 4)).toEqual([String(id), '100 s', '100 s', 'session/a'])

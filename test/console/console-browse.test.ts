@@ -52,6 +52,7 @@ describe.skipIf(browserPath === undefined)('console: browse', () => {
     await expect.poll(() => list.getByRole('button').allInnerTexts()).toContain('a: …')
     await page.getByRole('button', { name: 'Flat' }).click()
     await expect.poll(() => list.getByRole('button').count()).toBe(15)
+    await page.getByRole('button', { name: 'Count keys' }).click()
     await expect.poll(() => page.getByText('15 keys').count()).toBe(1)
     await page.getByLabel('Separator').fill('/')
     await page.getByLabel('Separator').press('Enter')
@@ -61,6 +62,7 @@ describe.skipIf(browserPath === undefined)('console: browse', () => {
     await page.getByLabel('Prefix', { exact: true }).fill('config/app2/')
     await page.getByRole('button', { name: 'Search' }).click()
     await expect.poll(() => keyList(page).getByRole('button').allInnerTexts()).toEqual(['config/app2/key11', 'config/app2/key2', 'config/app2/key5', 'config/app2/key8'])
+    await page.getByRole('button', { name: 'Count keys' }).click()
     await expect.poll(() => page.getByText('4 keys').count()).toBe(1)
   })
 
@@ -75,11 +77,14 @@ describe.skipIf(browserPath === undefined)('console: browse', () => {
       await Promise.all(puts)
     }
     const large = await openFlat('big/')
-    expect(large.count).toBe('100000 keys')
-    // Opening asks the same ranges whatever the size: the first page only, never the whole prefix.
+    // Opening asks the same ranges whatever the size, and gets the same bytes: a page, never the whole prefix (the
+    // server's side of this, a range walk that stops past the page, is page-range.test.ts).
     expect(large.requests).toBe(small.requests)
     expect(large.bytes).toBeLessThan(small.bytes * 1.2)
     console.log(`console: open flat view of 100 keys ${small.ms.toFixed(0)} ms, of 100000 keys ${large.ms.toFixed(0)} ms`)
+    // The exact count is etcd's (every key read), on demand.
+    await page.getByRole('button', { name: 'Count keys' }).click()
+    await expect.poll(() => page.getByText('100000 keys').count()).toBe(1)
     // Load more follows the continuation key.
     const list = keyList(page)
     await expect.poll(() => list.getByRole('button').count()).toBe(100)
@@ -93,14 +98,14 @@ describe.skipIf(browserPath === undefined)('console: browse', () => {
   })
 
   /** openFlat opens a fresh page on the flat view of a prefix and measures the gateway traffic it took. */
-  async function openFlat(prefix: string): Promise<{ requests: number; bytes: number; ms: number; count: string }> {
+  async function openFlat(prefix: string): Promise<{ requests: number; bytes: number; ms: number }> {
     await page.close()
     page = await rig.newPage()
     await expect.poll(() => keyList(page).getByRole('button').count()).toBeGreaterThan(0)
     let requests = 0
     let bytes = 0
     const onResponse = async (r: import('playwright-core').Response) => {
-      if (!r.url().includes('/v3/kv/range')) return
+      if (!r.url().includes('/v3/kv/range') && !r.url().includes('/ui/api/range')) return
       requests++
       bytes += (await r.body()).length
     }
@@ -109,12 +114,10 @@ describe.skipIf(browserPath === undefined)('console: browse', () => {
     await page.getByRole('button', { name: 'Flat' }).click()
     await page.getByLabel('Prefix', { exact: true }).fill(prefix)
     await page.getByRole('button', { name: 'Search' }).click()
-    const count = page.getByText(/^\d+ keys$/)
     await expect.poll(() => keyList(page).getByRole('button').first().innerText()).toBe(`${prefix}item000000`)
-    await expect.poll(() => count.innerText()).not.toBe('0 keys')
     const ms = performance.now() - started
     await page.waitForLoadState('networkidle')
     page.off('response', onResponse)
-    return { requests, bytes, ms, count: await count.innerText() }
+    return { requests, bytes, ms }
   }
 })
