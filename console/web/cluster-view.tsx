@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import type { EtcdClient } from './etcd-client.ts'
 import { errorText } from './error-text.ts'
+import { saveFile } from './save-file.ts'
 import { MetricsCharts } from './metrics-charts.tsx'
 
 /** ClusterView shows the member's status, compacts, and downloads a snapshot (etcd's snapshot file). */
@@ -33,12 +34,7 @@ export function ClusterView(props: { client: EtcdClient }) {
     setError('')
     try {
       const bytes = await client.snapshot()
-      const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }))
-      const a = document.createElement('a')
-      a.href = url
-      a.download = 'etcdlite.snapshot.db'
-      a.click()
-      setTimeout(() => URL.revokeObjectURL(url), 10_000)
+      saveFile('etcdlite.snapshot.db', bytes, 'application/octet-stream')
       setNotice(`Snapshot of ${bytes.length} bytes downloaded.`)
     } catch (err) {
       setError(errorText(err))

@@ -235,8 +235,7 @@ export class EtcdClient {
     const res = await fetch(`${this.base}/v3/${path}`, { method: 'POST', headers: this.#headers(), body: JSON.stringify(body), signal: abort.signal })
     try {
       for await (const line of jsonLines(res)) {
-        if (line.error !== undefined) throw new EtcdRequestError(String(line.error.message), Number(line.error.grpc_code ?? 2), res.status)
-        return line.result as Json
+          return line.result as Json
       }
       throw new EtcdRequestError('the stream ended without an answer', 14, res.status)
     } finally {
@@ -265,7 +264,6 @@ export class EtcdClient {
       throw new EtcdRequestError(String(json.message ?? res.statusText), Number(json.code ?? 2), res.status)
     }
     for await (const line of jsonLines(res)) {
-      if (line.error !== undefined) throw new EtcdRequestError(String(line.error.message), Number(line.error.grpc_code ?? 2), res.status)
       const r = line.result as Json
       onMessage({
         revision: Number(r.header?.revision ?? 0),
@@ -287,7 +285,6 @@ export class EtcdClient {
     const res = await fetch(`${this.base}/v3/maintenance/snapshot`, { method: 'POST', headers: this.#headers(), body: '{}' })
     const chunks: Uint8Array[] = []
     for await (const line of jsonLines(res)) {
-      if (line.error !== undefined) throw new EtcdRequestError(String(line.error.message), Number(line.error.grpc_code ?? 2), res.status)
       chunks.push(fromBase64(line.result?.blob as string | undefined))
     }
     const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
@@ -300,8 +297,15 @@ export class EtcdClient {
   }
 }
 
-/** jsonLines reads a streamed gateway response: one JSON object per line. */
+/** jsonLines reads a streamed gateway response: one JSON object per line; an error line throws etcd's error. */
 async function* jsonLines(res: Response): AsyncGenerator<Json> {
+  for await (const line of rawLines(res)) {
+    if (line.error !== undefined) throw new EtcdRequestError(String(line.error.message), Number(line.error.grpc_code ?? 2), res.status)
+    yield line
+  }
+}
+
+async function* rawLines(res: Response): AsyncGenerator<Json> {
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
   let buffered = ''
   for (;;) {

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks'
 import { escapeBytes, unescapeBytes } from './bytes.ts'
 import type { EtcdClient } from './etcd-client.ts'
 import { errorText } from './error-text.ts'
+import { saveFile } from './save-file.ts'
 import { applyImport, exportPrefix, parseDocument, planImport, type PlannedPut, type TransferFormat } from './transfer.ts'
 
 /** TransferView exports a prefix as JSON or YAML, and imports such a document after a dry-run preview. */
@@ -48,14 +49,7 @@ export function TransferView(props: { client: EtcdClient }) {
         </button>
         <button
           disabled={text === ''}
-          onClick={() => {
-            const url = URL.createObjectURL(new Blob([text], { type: format === 'json' ? 'application/json' : 'application/yaml' }))
-            const a = document.createElement('a')
-            a.href = url
-            a.download = `etcd-export.${format}`
-            a.click()
-            setTimeout(() => URL.revokeObjectURL(url), 10_000)
-          }}
+          onClick={() => saveFile(`etcd-export.${format}`, text, format === 'json' ? 'application/json' : 'application/yaml')}
         >
           Download
         </button>
