@@ -1,9 +1,12 @@
+import { readFileSync, rmSync } from 'node:fs'
+import { get as httpsGet } from 'node:https'
 import { networkInterfaces } from 'node:os'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { buildConsole } from '../../console/build.ts'
 import { parseServeArgs } from '../../src/cli/flags.ts'
 import { isLoopback } from '../../src/console/console-routes.ts'
 import { serve } from '../../src/server/serve.ts'
+import { makeCerts, opensslMissing } from '../server/helpers.ts'
 
 /** Where the console is served: /ui/ on the client port, on by default for loopback, --ui / --no-ui to choose. */
 
@@ -64,6 +67,34 @@ describe('serve() and the console', () => {
     servers.push(on)
     expect((await fetch(`http://${externalAddress}:${on.endpoint.split(':').at(-1)}/ui/`)).status).toBe(200)
   })
+
+  test.skipIf(externalAddress === undefined || opensslMissing !== undefined)(
+    'by default a non-loopback TLS listener serves the console only while auth is enabled',
+    async () => {
+      const certs = makeCerts()
+      try {
+        const s = await serve({ host: '0.0.0.0', port: 0, tls: { cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey) } })
+        servers.push(s)
+        const url = `https://${externalAddress}:${s.endpoint.split(':').at(-1)}/ui/`
+        // The certificate names 127.0.0.1 and localhost: this check is about the console, not the name.
+        const status = () =>
+          new Promise<number>((resolve, reject) => {
+            httpsGet(url, { rejectUnauthorized: false }, (res) => {
+              res.resume()
+              resolve(res.statusCode ?? 0)
+            }).on('error', reject)
+          })
+        expect(await status()).toBe(404)
+        const auth = s.engine.services.auth
+        await auth.userAdd({ name: 'root', password: 'pw' })
+        await auth.userGrantRole({ user: 'root', role: 'root' })
+        await auth.authEnable({})
+        expect(await status()).toBe(200)
+      } finally {
+        rmSync(certs.dir, { recursive: true, force: true })
+      }
+    },
+  )
 
   test('isLoopback knows 127/8, ::1 and IPv4-mapped loopback', () => {
     expect(['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1'].map(isLoopback)).toEqual([true, true, true, true])
