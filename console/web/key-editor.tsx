@@ -111,15 +111,26 @@ export function KeyEditor(props: { client: EtcdClient; keyBytes: Uint8Array; rev
           value={format}
           onChange={(e) => {
             const f = e.currentTarget.value as Format
-            const shown = show(kv?.value ?? new Uint8Array(0), f)
-            if (shown === undefined) {
+            const select = e.currentTarget
+            // An edit in progress goes along into the new format; an untouched value is shown afresh.
+            let bytes: Uint8Array
+            try {
+              bytes = text === shown ? (kv?.value ?? new Uint8Array(0)) : read(text, format)
+            } catch (err) {
+              select.value = format
+              setError(errorText(err))
+              return
+            }
+            const next = show(bytes, f)
+            if (next === undefined) {
+              select.value = format
               setError(`this value is not ${FORMAT_LABELS[f]}`)
               return
             }
             setError('')
             setFormat(f)
-            setText(shown)
-            setShown(shown)
+            setText(next)
+            setShown(show(kv?.value ?? new Uint8Array(0), f) ?? '')
           }}
         >
           {FORMATS.map((f) => (
