@@ -25,6 +25,8 @@ export interface ServeConfig {
   autoCompaction: { mode: 'periodic'; retentionMs: number } | { mode: 'revision'; retention: number } | undefined
   /** authTokenTtl: seconds a simple token lives unused (--auth-token-ttl; etcd reads 0 as its default, 300). */
   authTokenTtl: number
+  /** ui: serve the web console at /ui/ (--ui, --no-ui); undefined leaves serve()'s default (loopback listeners). */
+  ui: boolean | undefined
   /** faultControl serves the testing kit's fault control at /etcdlite/faults (--fault-control). */
   faultControl: boolean
 }
@@ -63,6 +65,10 @@ export const flags: Record<string, FlagSpec> = {
   'auth-token-ttl': { kind: 'string', default: '300', help: 'seconds a simple auth token lives unused (every use starts it again); 0 means the default' },
   durability: { kind: 'string', default: 'fsync', help: "etcdlite: 'fsync' (a write survives power loss) or 'os' (it survives a crash of the process)" },
   'in-memory': { kind: 'bool', default: 'false', help: 'etcdlite: keep the store in memory, ignoring --data-dir' },
+  ui: {
+    kind: 'bool',
+    help: 'etcdlite: serve the web console at /ui/ (--no-ui turns it off; default: on for loopback listeners, elsewhere only over TLS with auth enabled)',
+  },
   'fault-control': {
     kind: 'bool',
     default: 'false',
@@ -139,8 +145,13 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     }
     const m = /^--?([a-z0-9][a-z0-9-]*)(?:=(.*))?$/s.exec(arg)
     if (m === null) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`)
-    const name = m[1]!
+    let name = m[1]!
     let value = m[2]
+    // --no-ui is the one negative flag: it reads as --ui=false.
+    if (name === 'no-ui' && value === undefined) {
+      name = 'ui'
+      value = 'false'
+    }
     if (name === 'h' || name === 'help') {
       help = true
       continue
@@ -197,6 +208,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     autoCompaction: autoCompaction(mode, retention),
     authTokenTtl: authTokenTtl(raw('auth-token-ttl')!),
     faultControl: bool(raw('fault-control')!, 'fault-control'),
+    ui: raw('ui') === undefined ? undefined : bool(raw('ui')!, 'ui'),
   }
   authToken(raw('auth-token')!)
   if (config.dataDir === '') throw new UsageError('--data-dir must not be empty (use --in-memory to keep no data)')

@@ -144,6 +144,7 @@ async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv, out: Ou
       tls,
       maxRequestBytes: config.maxRequestBytes,
       autoCompaction: config.autoCompaction,
+      ui: config.ui,
     })
   } catch (err) {
     await engine.close()
@@ -161,6 +162,7 @@ async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv, out: Ou
     const a = config.autoCompaction
     out.log(`etcdlite: auto-compaction ${a.mode === 'revision' ? `keeps the last ${a.retention} revisions` : `keeps ${a.retentionMs / 1000} s of history`}`)
   }
+  if (config.ui !== false) out.log(`etcdlite: web console at ${serving.urls[0]}/ui/${config.ui === true ? '' : ' (loopback listeners; TLS with auth elsewhere)'}`)
   for (const url of serving.urls) out.log(`etcdlite: serving client requests on ${url}`)
   if (faults !== undefined) out.log(`etcdlite: fault control on ${serving.urls[0]}${FAULTS_PATH} (loopback clients, or a root token)`)
 

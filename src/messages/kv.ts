@@ -50,6 +50,12 @@ export interface RangeRequest {
   maxModRevision?: number
   minCreateRevision?: number
   maxCreateRevision?: number
+  /**
+   * countLimit (etcdlite, in process only: no etcd request carries it) stops counting the keys of the range once
+   * `count` reaches it, so a page of a huge range costs the page, not the range: `count` is then a lower bound. The
+   * web console's listings use it. @default 0 (count every key, as etcd does)
+   */
+  countLimit?: number
 }
 
 export interface RangeResponse {

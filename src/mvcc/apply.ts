@@ -66,7 +66,9 @@ export function applyRange(view: ReadView, op: RangeOp): RangeOutcome {
     op.minCreateRevision !== 0 ||
     op.maxCreateRevision !== 0
   const fetch = needsAll ? 0 : op.limit > 0 ? op.limit + 1 : 0
-  const result = view.range(op.key, op.end, { rev: op.revision, limit: fetch, countOnly: op.countOnly })
+  // A count limit never hides a record the answer needs: counting goes on at least as far as fetching.
+  const countLimit = op.countLimit === undefined || op.countLimit === 0 || needsAll || fetch === 0 ? 0 : Math.max(op.countLimit, fetch)
+  const result = view.range(op.key, op.end, { rev: op.revision, limit: fetch, countOnly: op.countOnly, countLimit })
   let records = result.records
   if (op.maxModRevision !== 0) records = records.filter((r) => r.modRevision <= op.maxModRevision)
   if (op.minModRevision !== 0) records = records.filter((r) => r.modRevision >= op.minModRevision)

@@ -37,6 +37,8 @@ export interface RangeOp {
   readonly maxModRevision: number
   readonly minCreateRevision: number
   readonly maxCreateRevision: number
+  /** countLimit: stop counting at this many keys (0: count all); see RangeRequest.countLimit. */
+  readonly countLimit?: number
 }
 
 export interface PutOp {
@@ -101,7 +103,15 @@ export function parseRange(req: RangeRequest): RangeOp {
     maxModRevision: int(req.maxModRevision, 'maxModRevision'),
     minCreateRevision: int(req.minCreateRevision, 'minCreateRevision'),
     maxCreateRevision: int(req.maxCreateRevision, 'maxCreateRevision'),
+    countLimit: count(req.countLimit, 'countLimit'),
   }
+}
+
+/** count reads a field that counts something: an integer, 0 or more. @throws RangeError */
+function count(value: number | undefined, what: string): number {
+  const n = int(value, what)
+  if (n < 0) throw new RangeError(`${what} must be 0 or more, got ${n}`)
+  return n
 }
 
 export function parsePut(req: PutRequest): PutOp {

@@ -111,9 +111,10 @@ export class StoreIndex {
 
   /**
    * range finds the versions visible at revision `rev` of the keys in [key, end): `end` '' is the key alone and
-   * UNBOUNDED every key from `key` on. With `countOnly` no records are collected.
+   * UNBOUNDED every key from `key` on. With `countOnly` no records are collected. A `countLimit` above 0 ends the
+   * walk once that many keys are counted: O(log keys + countLimit) instead of O(log keys + keys in range).
    */
-  range(key: Bin, end: Bin, rev: number, limit: number, countOnly: boolean): IndexRangeResult {
+  range(key: Bin, end: Bin, rev: number, limit: number, countOnly: boolean, countLimit = 0): IndexRangeResult {
     const records: KeyRecord[] = []
     if (end === '') {
       const record = this.#byKey.get(key)?.at(rev)
@@ -123,30 +124,31 @@ export class StoreIndex {
     }
     let count = 0
     const take = countOnly ? 0 : limit > 0 ? limit : Infinity
+    const stopAt = countLimit > 0 ? countLimit : Infinity
     this.forEachIn(key, end, (ki) => {
       const record = ki.at(rev)
-      if (record === undefined) return
+      if (record === undefined) return false
       if (count < take) records.push(record)
       count++
+      return count >= stopAt
     })
     return { records, count }
   }
 
-  /** forEachIn calls `fn` for every indexed key in [key, end) in key order (end as in `range`, but not ''). */
-  forEachIn(key: Bin, end: Bin, fn: (ki: KeyIndex) => void): void {
+  /**
+   * forEachIn calls `fn` for every indexed key in [key, end) in key order (end as in `range`, but not ''), until `fn`
+   * returns true.
+   */
+  forEachIn(key: Bin, end: Bin, fn: (ki: KeyIndex) => boolean | void): void {
     const tree = this.#order()
     if (end === UNBOUNDED) {
       const max = tree.maxKey()
       if (max === undefined || max < key) return
-      tree.forRange(key, max, true, (_k, ki) => {
-        fn(ki)
-      })
+      tree.forRange(key, max, true, (_k, ki) => (fn(ki) === true ? { break: true } : undefined))
       return
     }
     if (end <= key) return
-    tree.forRange(key, end, false, (_k, ki) => {
-      fn(ki)
-    })
+    tree.forRange(key, end, false, (_k, ki) => (fn(ki) === true ? { break: true } : undefined))
   }
 
   /**

@@ -34,6 +34,8 @@ export interface RangeOptions {
   rev?: number
   limit?: number
   countOnly?: boolean
+  /** countLimit stops the count (and the walk) at that many keys; 0 counts every key in range. */
+  countLimit?: number
 }
 
 /** RangeResult: the visible records (at most `limit`), the count of keys in range, and the view's revision. */
@@ -279,7 +281,7 @@ export class MvccStore {
     if (rev > viewRev) throw new EtcdError('ETCD_FUTURE_REV')
     if (rev <= 0) rev = viewRev
     if (rev < this.#compactRev) throw new EtcdError('ETCD_COMPACTED')
-    const { records, count } = this.index.range(key, end, rev, options?.limit ?? 0, options?.countOnly ?? false)
+    const { records, count } = this.index.range(key, end, rev, options?.limit ?? 0, options?.countOnly ?? false, options?.countLimit ?? 0)
     return { records, count, rev: viewRev }
   }
 

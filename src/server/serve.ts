@@ -12,6 +12,7 @@ import { ServerMetrics } from './metrics.ts'
 import { serviceHandlers, type HandlerContext } from './handlers.ts'
 import type { Streams } from './stream-bridge.ts'
 import { EtcdError } from '../util/errors.ts'
+import { consoleRoutes } from '../console/console-routes.ts'
 import type { ServiceName } from '../wire/proto.ts'
 
 export type { TlsOptions } from './front-door.ts'
@@ -40,6 +41,12 @@ export interface ServeOptions extends OpenOptions {
   autoCompaction?: AutoCompactionOptions
   /** shutdownGraceMs: how long close() waits for calls in flight before cutting them off. @default 5000 */
   shutdownGraceMs?: number
+  /**
+   * ui serves the web console at /ui/ on this port (true), or not (false). By default it is on for loopback
+   * listeners, and on other listeners only for TLS connections while auth is enabled.
+   * @default 'auto'
+   */
+  ui?: boolean
   /** tap wraps every handler (the testing kit's faults and recording). @internal */
   tap?: ServerTap
 }
@@ -73,7 +80,7 @@ export interface Serving extends AsyncDisposable {
  * serve serves an engine over etcd's v3 gRPC API (KV, Watch, Lease, Maintenance, Cluster, Auth; membership changes
  * and leader moves answer UNIMPLEMENTED), so etcdctl, the etcd3 npm client and Go's clientv3 work against it unchanged. The same port
  * answers HTTP/1.1 as etcd's does: the JSON gateway (`POST /v3/kv/range`, ...), `/health`, `/version` and
- * `/metrics`.
+ * `/metrics`; and etcdlite's web console at `/ui/` (see the `ui` option).
  *
  * @example
  * const server = await serve({ port: 0 })           // an in-memory etcd on a free port
@@ -91,7 +98,7 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
   }
   for (const l of listeners) if (l.port !== 0) await assertPortFree(l)
 
-  const { engine: given, host: _h, port: _p, listenUrls: _l, advertiseUrls, tls, autoCompaction, shutdownGraceMs, tap, ...engineOptions } = options
+  const { engine: given, host: _h, port: _p, listenUrls: _l, advertiseUrls, tls, autoCompaction, shutdownGraceMs, tap, ui, ...engineOptions } = options
   let engine = given ?? (await open(engineOptions))
   const maxRequestBytes = options.maxRequestBytes ?? defaults.maxRequestBytes
   const server = new GrpcServer({ maxReceiveMessageBytes: maxRequestBytes + GRPC_OVERHEAD_BYTES })
@@ -120,6 +127,8 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
   }
 
   // One port, both faces: the front door hands HTTP/2 to the gRPC server and HTTP/1.1 to the gateway's server.
+  const authEnabled = async () => (await engine.services.auth.authStatus({})).enabled
+  const webConsole = consoleRoutes({ mode: ui ?? 'auto', engine: () => engine, authEnabled })
   const http = createHttpFace({
     handlers,
     maxRequestBytes,
@@ -127,8 +136,8 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
       return engine
     },
     metrics,
-    authEnabled: async () => (await engine.services.auth.authStatus({})).enabled,
-    ...(tap?.http === undefined ? {} : { routes: tap.http }),
+    authEnabled,
+    routes: tap?.http === undefined ? webConsole : (req, res) => tap.http!(req, res) || webConsole(req, res),
   })
   const handoff: Handoff = {
     grpc: (socket) => (tap?.refusing?.() === true ? socket.destroy() : server.injectConnection(socket)),
