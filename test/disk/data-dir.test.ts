@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
@@ -45,6 +45,20 @@ describe('data directory', () => {
     expect(err.code).toBe('ETCD_DATA_DIR_INVALID')
     expect(err.message).toContain(dir)
     expect(readdirSync(dir)).toEqual(['precious.txt'])
+  })
+
+  test('a directory of format 1 (before the write-ahead log) opens with its data and is marked format 2', async () => {
+    const dir = freshDir()
+    const etcd = await open({ dir, durability: 'os' })
+    await etcd.put('k', 'v')
+    await etcd.close()
+    // What an etcdlite of format 1 left: the same LevelDB, its marker saying 1, no log.
+    writeFileSync(join(dir, 'etcdlite.json'), JSON.stringify({ format: 1 }) + '\n')
+    rmSync(join(dir, 'wal'))
+    const again = await open({ dir })
+    expect((await again.get('k')).kvs[0]?.value.toString()).toBe('v')
+    await again.close()
+    expect(JSON.parse(readFileSync(join(dir, 'etcdlite.json'), 'utf8'))).toEqual({ format: 2 })
   })
 
   test('a store written by a newer format is refused, nothing overwritten', async () => {

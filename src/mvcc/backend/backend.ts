@@ -81,5 +81,10 @@ export type BackendOp =
   /** state replaces a named blob that a layer above the store keeps whole (the auth state). */
   | { readonly kind: 'state'; readonly name: string; readonly value: Uint8Array }
 
-/** FORMAT is the on-disk format this version writes and reads. */
-export const FORMAT = 1
+/**
+ * FORMAT is the on-disk format this version writes and reads. 1: everything in LevelDB. 2: also a write-ahead log
+ * (`wal`) whose frames may hold synced writes LevelDB lacks after a machine crash, and checkpoints as files
+ * (`checkpoint-<id>`) beside LevelDB. A directory of format 1 is upgraded when opened, so that an etcdlite which reads
+ * only format 1 refuses it instead of missing what is outside LevelDB.
+ */
+export const FORMAT = 2

@@ -1,4 +1,4 @@
-import { mkdir, open as openFile, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, open as openFile, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Level } from 'level'
 import { EtcdError } from '../../util/errors.ts'
@@ -101,8 +101,8 @@ export class LevelBackend implements Backend {
     const path = resolve(dir)
     await mkdir(path, { recursive: true })
     const entries = await readdir(path)
+    let format: unknown
     if (entries.includes(MARKER)) {
-      let format: unknown
       try {
         format = (JSON.parse(await readFile(join(path, MARKER), 'utf8')) as { format?: unknown }).format
       } catch {
@@ -121,7 +121,7 @@ export class LevelBackend implements Backend {
         `etcdlite: ${path} is not empty and is not an etcdlite data directory (no ${MARKER}); refusing to write there`,
       )
     } else {
-      await writeFile(join(path, MARKER), JSON.stringify({ format: FORMAT }) + '\n', { flag: 'wx' })
+      await writeFile(join(path, MARKER), markerText(), { flag: 'wx' })
     }
     const db: Db = new Level<Buffer, Buffer>(join(path, 'kv'), { keyEncoding: 'buffer', valueEncoding: 'buffer' })
     try {
@@ -134,6 +134,8 @@ export class LevelBackend implements Backend {
       throw new EtcdError('ETCD_DATA_DIR_INVALID', `etcdlite: cannot open the store in ${path}: ${(err as Error).message}`)
     }
     try {
+      // Upgraded only once this engine holds the directory's lock (the database is open).
+      if (typeof format === 'number' && format < FORMAT) await writeMarker(path)
       return new LevelBackend(path, db, await recover(db, join(path, WAL_FILE)))
     } catch (err) {
       await db.close()
@@ -273,6 +275,17 @@ export class LevelBackend implements Backend {
     await this.#wal.close()
     await this.#db.close()
   }
+}
+
+function markerText(): string {
+  return JSON.stringify({ format: FORMAT }) + '\n'
+}
+
+/** writeMarker replaces the marker file with one naming this version's format, atomically (a rename). */
+async function writeMarker(path: string): Promise<void> {
+  const next = join(path, `${MARKER}.next`)
+  await writeFile(next, markerText())
+  await rename(next, join(path, MARKER))
 }
 
 function levelBatch(db: Db, ops: LevelOp[], options: { sync: boolean }): Promise<void> {
