@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer'
+import { u32be } from '../util/bytes.ts'
 
 /**
  * etcd 3.4's layout of its bbolt file: the buckets etcd creates at start, in byte order, and how the `key` and
@@ -63,12 +64,6 @@ export function writeRevisionKey(buf: Buffer, at: number, main: number, sub: num
   if (tombstone) buf[at + REV_KEY_SIZE] = TOMBSTONE_MARK
 }
 
-function u32be(buf: Buffer, at: number, v: number): void {
-  buf[at] = v >>> 24
-  buf[at + 1] = (v >>> 16) & 0xff
-  buf[at + 2] = (v >>> 8) & 0xff
-  buf[at + 3] = v & 0xff
-}
 
 /** parseRevisionKey reads the revision key in k[at, at + size) back, or undefined when it is not one. */
 export function parseRevisionKey(k: Buffer, at = 0, size = k.length - at): { main: number; sub: number; tombstone: boolean } | undefined {

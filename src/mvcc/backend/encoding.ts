@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer'
 import { makeRecord, makeTombstone, type KeyRecord } from '../key-record.ts'
+import { u32be } from '../../util/bytes.ts'
 import type { StoredLease, StoredMeta } from './backend.ts'
 
 /**
@@ -177,12 +178,6 @@ function writeRecordKey(k: Buffer, at: number, main: number, sub: number): void 
   u32be(k, at + 14, sub >>> 0)
 }
 
-function u32be(buf: Buffer, at: number, v: number): void {
-  buf[at] = v >>> 24
-  buf[at + 1] = (v >>> 16) & 0xff
-  buf[at + 2] = (v >>> 8) & 0xff
-  buf[at + 3] = v & 0xff
-}
 
 export function encodeRecord(r: KeyRecord): Buffer {
   const buf = Buffer.allocUnsafe(HEADER + r.key.length + r.value.length)
