@@ -81,7 +81,10 @@ function App() {
       </header>
       <main>
         {tab === 'Keys' && <KeysView client={client} access={auth === 'signed-in' ? access : undefined} />}
-        {tab === 'Watch' && <WatchPanel client={client} />}
+        {/* The watch panel stays mounted on other tabs, so a watch goes on while you work elsewhere. */}
+        <div hidden={tab !== 'Watch'}>
+          <WatchPanel client={client} />
+        </div>
         {tab === 'Leases' && <LeasesView client={client} />}
         {tab === 'Cluster' && <ClusterView client={client} />}
         {tab === 'Users and roles' && <AccessView client={client} />}

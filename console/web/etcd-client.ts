@@ -83,6 +83,14 @@ export interface ConsoleStatus {
   readonly authEnabled: boolean
 }
 
+/** ClockStatus is /ui/api/clock (see src/console/time-control.ts). */
+export interface ClockStatus {
+  readonly manual: boolean
+  readonly allowed: boolean
+  /** now is the clock's time in milliseconds. */
+  readonly now: number
+}
+
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export class EtcdClient {
@@ -203,6 +211,19 @@ export class EtcdClient {
     const r = await fetch(`${this.base}/ui/api/status`)
     if (!r.ok) throw new EtcdRequestError(`console status: ${r.status} ${r.statusText}`, 2, r.status)
     return (await r.json()) as ConsoleStatus
+  }
+
+  /** clock reads /ui/api/clock: whether the engine runs on a ManualClock, and whether this user may advance it. */
+  async clock(): Promise<ClockStatus> {
+    const r = await fetch(`${this.base}/ui/api/clock`, { headers: this.#headers() })
+    if (!r.ok) throw new EtcdRequestError(`console clock: ${r.status} ${r.statusText}`, 2, r.status)
+    return (await r.json()) as ClockStatus
+  }
+
+  /** advanceTime moves a ManualClock `seconds` forward (leases expire as they would); answers the clock's time. */
+  async advanceTime(seconds: number): Promise<number> {
+    const r = await this.#post('ui/api/advance-time', { seconds })
+    return Number(r.now)
   }
 
   async grant(ttl: number): Promise<string> {

@@ -140,6 +140,7 @@ export class Engine extends Client {
   readonly #snapshot: (credentials?: CallCredentials) => SnapshotStream
   readonly #stats: () => EngineStats
   readonly #restore: (source: SnapshotSource, credentials?: CallCredentials) => Promise<void>
+  readonly #clock: Clock
   #closing: Promise<void> | undefined
 
   /** Not for direct use: engines come from open(). */
@@ -161,6 +162,15 @@ export class Engine extends Client {
     this.#snapshot = snapshot
     this.#restore = restore
     this.#stats = stats
+    this.#clock = clock
+  }
+
+  /**
+   * clock is the clock the engine reads time from (open()'s `clock` option): lease expiry, token expiry and watch
+   * progress run on it. A `ManualClock` here means time moves only when someone advances it.
+   */
+  get clock(): Clock {
+    return this.#clock
   }
 
   /** stats reads the engine's counters and sizes (what /metrics reports). */
