@@ -292,13 +292,18 @@ export class EtcdClient {
         canceled: r.canceled === true,
         compactRevision: Number(r.compact_revision ?? 0),
         cancelReason: String(r.cancel_reason ?? ''),
-        events: ((r.events ?? []) as Json[]).map((e) => ({
-          type: e.type === 'DELETE' ? 'DELETE' : 'PUT',
-          kv: keyValueOf(e.kv as Json),
-          prevKv: e.prev_kv === undefined ? undefined : keyValueOf(e.prev_kv as Json),
-        })),
+        events: ((r.events ?? []) as Json[]).map(eventOf),
       })
     }
+  }
+
+  /**
+   * latestChanges reads the `limit` most recent changes to [key, rangeEnd), newest first, through the console's
+   * /ui/api/changes; `revision` is the store's revision they were read at (a watch from revision + 1 goes on from there).
+   */
+  async latestChanges(key: Uint8Array, rangeEnd: Uint8Array, limit: number): Promise<{ revision: number; compactRevision: number; events: WatchEvent[] }> {
+    const r = await this.#post('ui/api/changes', { key: toBase64(key), range_end: toBase64(rangeEnd), limit })
+    return { revision: Number(r.header?.revision ?? 0), compactRevision: Number(r.compact_revision ?? 0), events: ((r.events ?? []) as Json[]).map(eventOf) }
   }
 
   /** snapshot downloads the store as etcd's snapshot file. */
@@ -341,6 +346,15 @@ async function* rawLines(res: Response): AsyncGenerator<Json> {
     }
   }
   if (buffered.trim() !== '') yield JSON.parse(buffered) as Json
+}
+
+/** eventOf reads one mvccpb.Event of the gateway's JSON (a PUT leaves its type out, as proto3 leaves out zeros). */
+function eventOf(e: Json): WatchEvent {
+  return {
+    type: e.type === 'DELETE' ? 'DELETE' : 'PUT',
+    kv: keyValueOf(e.kv as Json),
+    prevKv: e.prev_kv === undefined ? undefined : keyValueOf(e.prev_kv as Json),
+  }
 }
 
 function keyValueOf(kv: Json): KeyValue {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Engine } from '../api/engine.ts'
 import { isLoopback } from './loopback.ts'
+import { serveLatestChanges } from './latest-changes-route.ts'
 import { servePageRange } from './page-range.ts'
 import { serveAdvanceTime, serveClockStatus } from './time-control.ts'
 
@@ -12,7 +13,8 @@ export { isLoopback } from './loopback.ts'
  * (built by `npm run build:console` into dist/console-web), and small JSON calls the gateway has no route for:
  * /ui/api/status (the compact revision, which etcd 3.4's Status does not report, and whether auth is on: the 3.4
  * gateway has no AuthStatus route), /ui/api/range (a page of a range without counting the whole range; see
- * page-range.ts), and /ui/api/clock and /ui/api/advance-time (moving a ManualClock; see time-control.ts). Every
+ * page-range.ts), /ui/api/changes (the latest changes under a prefix, newest first; see latest-changes-route.ts),
+ * and /ui/api/clock and /ui/api/advance-time (moving a ManualClock; see time-control.ts). Every
  * other read and write the page makes goes through the JSON gateway: a real etcd request with etcd's auth checks
  * and errors.
  */
@@ -44,6 +46,7 @@ const FILES: Readonly<Record<string, { file: string; type: string }>> = {
 /** POST_CALLS are the console's JSON calls that take a request body. */
 const POST_CALLS: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse, options: ConsoleRoutesOptions) => void>> = {
   'api/range': (req, res, options) => servePageRange(req, res, options.engine()),
+  'api/changes': (req, res, options) => serveLatestChanges(req, res, options.engine()),
   'api/advance-time': (req, res, options) => serveAdvanceTime(req, res, { engine: options.engine(), authEnabled: options.authEnabled }),
 }
 
