@@ -141,7 +141,11 @@ export class Engine extends Client {
   readonly #snapshot: (credentials?: CallCredentials) => SnapshotStream
   readonly #stats: () => EngineStats
   readonly #restore: (source: SnapshotSource, credentials?: CallCredentials) => Promise<void>
-  readonly #clock: Clock
+  /**
+   * clock is the clock the engine reads time from (open()'s `clock` option): lease expiry, token expiry and watch
+   * progress run on it. A `ManualClock` here means time moves only when someone advances it.
+   */
+  readonly clock: Clock
   readonly #latestChanges: (request: LatestChangesRequest, credentials?: CallCredentials) => Promise<LatestChangesResponse>
   #closing: Promise<void> | undefined
 
@@ -165,7 +169,7 @@ export class Engine extends Client {
     this.#snapshot = snapshot
     this.#restore = restore
     this.#stats = stats
-    this.#clock = clock
+    this.clock = clock
     this.#latestChanges = latest
   }
 
@@ -179,14 +183,6 @@ export class Engine extends Client {
    */
   latestChanges(request: LatestChangesRequest, credentials?: CallCredentials): Promise<LatestChangesResponse> {
     return this.#latestChanges(request, credentials)
-  }
-
-  /**
-   * clock is the clock the engine reads time from (open()'s `clock` option): lease expiry, token expiry and watch
-   * progress run on it. A `ManualClock` here means time moves only when someone advances it.
-   */
-  get clock(): Clock {
-    return this.#clock
   }
 
   /** stats reads the engine's counters and sizes (what /metrics reports). */
