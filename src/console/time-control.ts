@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Engine } from '../api/engine.ts'
 import { ManualClock } from '../util/clock.ts'
 import { EtcdError } from '../util/errors.ts'
-import { sendJson } from '../server/gateway/gateway-call.ts'
+import { sendError, sendJson } from '../server/gateway/gateway-call.ts'
+import { toGrpcStatus } from '../wire/status.ts'
 import { answerJson, ConsoleRefusal, credentialsOf } from './console-json.ts'
 import { isLoopback } from './loopback.ts'
 
@@ -31,7 +32,10 @@ export interface TimeControlContext {
 export function serveClockStatus(req: IncomingMessage, res: ServerResponse, ctx: TimeControlContext): void {
   const clock = ctx.engine.clock
   const manual = clock instanceof ManualClock
-  void refusalFor(req, ctx).then((refusal) => sendJson(res, 200, JSON.stringify({ manual, allowed: refusal === undefined, now: clock.now() })))
+  refusalFor(req, ctx).then(
+    (refusal) => sendJson(res, 200, JSON.stringify({ manual, allowed: refusal === undefined, now: clock.now() })),
+    (err: unknown) => sendError(res, toGrpcStatus(err)),
+  )
 }
 
 /** serveAdvanceTime answers POST /ui/api/advance-time. */
