@@ -6,17 +6,17 @@ import { listChildren, listFlat } from '../console/web/key-listing.ts'
  * The console opener of bench/console-open.ts, in a process of its own: on "start <ms>" it opens the console the
  * way the page does (the page and its files, the status document, the tree's first page and the flat view's first
  * page, through the page's own data client), again every <ms> (0: back to back), until "stop"; then it prints how
- * many opens it made and their latencies.
+ * many opens it made and their latencies. "once [url]" opens once (the given server's console, or the main one).
  */
 
 const base = process.argv[2]!
-const client = new EtcdClient(base)
 let running = false
 let latencies: number[] = []
 
-/** openConsole makes the requests the page makes when it opens on the Keys tab. */
-export async function openConsole(): Promise<void> {
-  for (const file of ['', 'app.js', 'app.css']) await (await fetch(`${base}/ui/${file}`)).arrayBuffer()
+/** openConsole makes the requests the page makes when it opens on the Keys tab (of the server at `at`). */
+export async function openConsole(at = base): Promise<void> {
+  const client = new EtcdClient(at)
+  for (const file of ['', 'app.js', 'app.css']) await (await fetch(`${at}/ui/${file}`)).arrayBuffer()
   await client.consoleStatus()
   await listChildren(client, new Uint8Array(0), new TextEncoder().encode('/'), { pageSize: 100 })
   await listFlat(client, new Uint8Array(0), { pageSize: 100 })
@@ -36,7 +36,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   const [command, arg] = line.trim().split(' ')
   if (command === 'once') {
     const t0 = performance.now()
-    await openConsole()
+    await openConsole(arg)
     process.stdout.write(`${JSON.stringify({ ms: performance.now() - t0 })}\n`)
   } else if (command === 'start') {
     running = true

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { EtcdClient, EtcdRequestError } from './etcd-client.ts'
 import { KeysView } from './keys-view.tsx'
 import { WatchPanel } from './watch-panel.tsx'
+import { LatestChangesView } from './latest-changes-view.tsx'
 import { LeasesView } from './leases-view.tsx'
 import { ClusterView } from './cluster-view.tsx'
 import { AccessView } from './access-view.tsx'
@@ -15,7 +16,7 @@ import { errorText } from './error-text.ts'
  * store through the one EtcdClient, so it sees exactly what the signed-in user may see.
  */
 
-const TABS = ['Keys', 'Watch', 'Leases', 'Cluster', 'Users and roles', 'Import/export'] as const
+const TABS = ['Keys', 'Latest changes', 'Watch', 'Leases', 'Cluster', 'Users and roles', 'Import/export'] as const
 type Tab = (typeof TABS)[number]
 
 function App() {
@@ -81,7 +82,11 @@ function App() {
       </header>
       <main>
         {tab === 'Keys' && <KeysView client={client} access={auth === 'signed-in' ? access : undefined} />}
-        {tab === 'Watch' && <WatchPanel client={client} />}
+        {tab === 'Latest changes' && <LatestChangesView client={client} />}
+        {/* The watch panel stays mounted on other tabs, so a watch goes on while you work elsewhere. */}
+        <div hidden={tab !== 'Watch'}>
+          <WatchPanel client={client} />
+        </div>
         {tab === 'Leases' && <LeasesView client={client} />}
         {tab === 'Cluster' && <ClusterView client={client} />}
         {tab === 'Users and roles' && <AccessView client={client} />}

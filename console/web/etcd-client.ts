@@ -83,6 +83,14 @@ export interface ConsoleStatus {
   readonly authEnabled: boolean
 }
 
+/** ClockStatus is /ui/api/clock (see src/console/time-control.ts). */
+export interface ClockStatus {
+  readonly manual: boolean
+  readonly allowed: boolean
+  /** now is the clock's time in milliseconds. */
+  readonly now: number
+}
+
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export class EtcdClient {
@@ -205,6 +213,19 @@ export class EtcdClient {
     return (await r.json()) as ConsoleStatus
   }
 
+  /** clock reads /ui/api/clock: whether the engine runs on a ManualClock, and whether this user may advance it. */
+  async clock(): Promise<ClockStatus> {
+    const r = await fetch(`${this.base}/ui/api/clock`, { headers: this.#headers() })
+    if (!r.ok) throw new EtcdRequestError(`console clock: ${r.status} ${r.statusText}`, 2, r.status)
+    return (await r.json()) as ClockStatus
+  }
+
+  /** advanceTime moves a ManualClock `seconds` forward (leases expire as they would); answers the clock's time. */
+  async advanceTime(seconds: number): Promise<number> {
+    const r = await this.#post('ui/api/advance-time', { seconds })
+    return Number(r.now)
+  }
+
   async grant(ttl: number): Promise<string> {
     const r = await this.call('lease/grant', { TTL: ttl })
     return String(r.ID)
@@ -271,13 +292,18 @@ export class EtcdClient {
         canceled: r.canceled === true,
         compactRevision: Number(r.compact_revision ?? 0),
         cancelReason: String(r.cancel_reason ?? ''),
-        events: ((r.events ?? []) as Json[]).map((e) => ({
-          type: e.type === 'DELETE' ? 'DELETE' : 'PUT',
-          kv: keyValueOf(e.kv as Json),
-          prevKv: e.prev_kv === undefined ? undefined : keyValueOf(e.prev_kv as Json),
-        })),
+        events: ((r.events ?? []) as Json[]).map(eventOf),
       })
     }
+  }
+
+  /**
+   * latestChanges reads the `limit` most recent changes to [key, rangeEnd), newest first, through the console's
+   * /ui/api/changes; `revision` is the store's revision they were read at (a watch from revision + 1 goes on from there).
+   */
+  async latestChanges(key: Uint8Array, rangeEnd: Uint8Array, limit: number): Promise<{ revision: number; compactRevision: number; events: WatchEvent[] }> {
+    const r = await this.#post('ui/api/changes', { key: toBase64(key), range_end: toBase64(rangeEnd), limit })
+    return { revision: Number(r.header?.revision ?? 0), compactRevision: Number(r.compact_revision ?? 0), events: ((r.events ?? []) as Json[]).map(eventOf) }
   }
 
   /** snapshot downloads the store as etcd's snapshot file. */
@@ -320,6 +346,15 @@ async function* rawLines(res: Response): AsyncGenerator<Json> {
     }
   }
   if (buffered.trim() !== '') yield JSON.parse(buffered) as Json
+}
+
+/** eventOf reads one mvccpb.Event of the gateway's JSON (a PUT leaves its type out, as proto3 leaves out zeros). */
+function eventOf(e: Json): WatchEvent {
+  return {
+    type: e.type === 'DELETE' ? 'DELETE' : 'PUT',
+    kv: keyValueOf(e.kv as Json),
+    prevKv: e.prev_kv === undefined ? undefined : keyValueOf(e.prev_kv as Json),
+  }
 }
 
 function keyValueOf(kv: Json): KeyValue {

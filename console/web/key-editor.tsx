@@ -3,6 +3,7 @@ import { escapeBytes } from './bytes.ts'
 import type { EtcdClient, KeyValue } from './etcd-client.ts'
 import { errorText } from './error-text.ts'
 import { KeyHistory } from './key-history.tsx'
+import { CodeArea } from './code-area.tsx'
 import { FORMATS, FORMAT_LABELS, guessFormat, read, show, type Format } from './value-formats.ts'
 
 /**
@@ -138,9 +139,7 @@ export function KeyEditor(props: { client: EtcdClient; keyBytes: Uint8Array; rev
           ))}
         </select>
       </label>
-      <label class="value">
-        Value <textarea rows={12} readOnly={readOnly} value={text} onInput={(e) => setText(e.currentTarget.value)} />
-      </label>
+      <CodeArea label="Value" value={text} format={format} rows={12} readOnly={readOnly} onInput={setText} />
       {!readOnly && (
         <div class="actions">
           <label>

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { escapeBytes, prefixEnd, unescapeBytes } from './bytes.ts'
 import type { EtcdClient } from './etcd-client.ts'
 import { listChildren, listFlat, type Entry } from './key-listing.ts'
@@ -36,17 +36,22 @@ export function KeysView(props: { client: EtcdClient; access?: { permissions: Pe
   const sep = unescapeBytes(separator === '' ? '/' : separator)
   const parent = unescapeBytes(prefix)
 
+  // loads counts listings asked for: an answer to one that a newer one replaced is dropped, not shown over it.
+  const loads = useRef(0)
   const load = async (from: Uint8Array | undefined) => {
     setError('')
+    const asked = ++loads.current
     try {
       const page =
         mode === 'tree'
           ? await listChildren(client, parent, sep, { from, revision, pageSize: PAGE_SIZE })
           : await listFlat(client, parent, { from, revision, pageSize: PAGE_SIZE })
+      if (asked !== loads.current) return
       setEntries((old) => (from === undefined ? page.entries : [...old, ...page.entries]))
       setNext(page.next)
       if (from === undefined) setCount(undefined)
     } catch (err) {
+      if (asked !== loads.current) return
       if (from === undefined) setEntries([])
       setNext(undefined)
       const denied = err instanceof EtcdRequestError && err.permissionDenied

@@ -2,8 +2,12 @@ import { useEffect, useState } from 'preact/hooks'
 import { escapeBytes } from './bytes.ts'
 import type { EtcdClient, LeaseInfo } from './etcd-client.ts'
 import { errorText } from './error-text.ts'
+import { TimeControl } from './time-control.tsx'
 
-/** LeasesView lists leases with their remaining TTL (read again every second) and keys; grant, revoke, keep-alive. */
+/**
+ * LeasesView lists leases with their remaining TTL (read again every second) and keys; grant, revoke, keep-alive; and,
+ * on a ManualClock, advance time.
+ */
 export function LeasesView(props: { client: EtcdClient }) {
   const { client } = props
   const [leases, setLeases] = useState<LeaseInfo[]>([])
@@ -33,6 +37,7 @@ export function LeasesView(props: { client: EtcdClient }) {
 
   return (
     <section class="leases" aria-label="Leases">
+      <TimeControl client={client} onAdvanced={() => setTick((t) => t + 1)} />
       <form
         onSubmit={(e) => {
           e.preventDefault()

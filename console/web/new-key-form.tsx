@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks'
 import { unescapeBytes } from './bytes.ts'
 import type { EtcdClient } from './etcd-client.ts'
 import { errorText } from './error-text.ts'
+import { CodeArea } from './code-area.tsx'
 import { FORMATS, FORMAT_LABELS, read, type Format } from './value-formats.ts'
 
 /** NewKeyForm creates a key that does not exist yet (a txn on mod_revision 0), optionally with a lease. */
@@ -50,9 +51,7 @@ export function NewKeyForm(props: { client: EtcdClient; prefix: string; onCreate
           ))}
         </select>
       </label>
-      <label>
-        New value <textarea rows={4} value={value} onInput={(e) => setValue(e.currentTarget.value)} />
-      </label>
+      <CodeArea label="New value" value={value} format={format} rows={4} onInput={setValue} />
       <label>
         Lease <input placeholder="none" value={lease} onInput={(e) => setLease(e.currentTarget.value)} />
       </label>

@@ -1,4 +1,4 @@
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
+import { parse as parseYaml, parseDocument } from 'yaml'
 import { decodeUtf8, fromBase64, fromHex, isPrintable, toBase64, toHex, utf8Bytes } from './bytes.ts'
 
 /**
@@ -43,11 +43,59 @@ export function show(value: Uint8Array, format: Format): string | undefined {
   if (text === undefined) return undefined
   try {
     if (format === 'json') return JSON.stringify(JSON.parse(text), null, 2)
-    if (format === 'yaml') return stringifyYaml(parseYaml(text))
+    if (format === 'yaml') {
+      // Through the document, so comments stay where they were.
+      const doc = parseDocument(text)
+      return doc.errors.length > 0 ? undefined : doc.toString()
+    }
   } catch {
     return undefined
   }
   return text
+}
+
+/** ParseProblem is why a JSON or YAML text does not parse: the parser's message and where (1-based line and column). */
+export interface ParseProblem {
+  readonly message: string
+  /** offset is the position in the text (UTF-16 units) the parser stopped at. */
+  readonly offset: number
+  readonly line: number
+  readonly column: number
+}
+
+/** parseProblem checks a JSON or YAML text: undefined when it parses (and for the formats that need no parsing). */
+export function parseProblem(text: string, format: Format): ParseProblem | undefined {
+  if (format === 'json') {
+    try {
+      JSON.parse(text)
+      return undefined
+    } catch (err) {
+      // V8 says where as "at position N" (newer versions add "(line L column C)"); "Unexpected end" at the end.
+      const message = (err as Error).message
+      const at = /at position (\d+)/.exec(message)
+      const offset = at === null ? text.length : Math.min(Number(at[1]), text.length)
+      return problemAt(text, offset, message.replace(/ at position \d+.*$/s, '').replace(/ in JSON$/, ''))
+    }
+  }
+  if (format === 'yaml') {
+    const error = parseDocument(text).errors[0]
+    if (error === undefined) return undefined
+    // The yaml package's message ends with " at line L, column C:" and a picture of the line; keep the sentence.
+    const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')
+    return problemAt(text, Math.min(error.pos[0], text.length), message)
+  }
+  return undefined
+}
+
+function problemAt(text: string, offset: number, message: string): ParseProblem {
+  const before = text.slice(0, offset)
+  const line = before.split('\n').length
+  return { message, offset, line, column: offset - before.lastIndexOf('\n') }
+}
+
+/** describeProblem is the one-line text the page shows for a problem: "line L, column C: message". */
+export function describeProblem(p: ParseProblem): string {
+  return `line ${p.line}, column ${p.column}: ${p.message}`
 }
 
 /**
@@ -57,19 +105,11 @@ export function show(value: Uint8Array, format: Format): string | undefined {
 export function read(text: string, format: Format): Uint8Array {
   switch (format) {
     case 'json':
-      try {
-        JSON.parse(text)
-      } catch (err) {
-        throw new Error(`invalid JSON: ${(err as Error).message}`)
-      }
+    case 'yaml': {
+      const problem = parseProblem(text, format)
+      if (problem !== undefined) throw new Error(`invalid ${FORMAT_LABELS[format]}: ${describeProblem(problem)}`)
       return utf8Bytes(text)
-    case 'yaml':
-      try {
-        parseYaml(text)
-      } catch (err) {
-        throw new Error(`invalid YAML: ${(err as Error).message.split('\n')[0]}`)
-      }
-      return utf8Bytes(text)
+    }
     case 'hex':
       return fromHex(text)
     case 'base64':

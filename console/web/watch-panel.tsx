@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { escapeBytes, prefixEnd, unescapeBytes } from './bytes.ts'
 import type { EtcdClient, WatchEvent } from './etcd-client.ts'
-import { errorText } from './error-text.ts'
+import { followWatch } from './resumable-watch.ts'
 
 /**
  * WatchPanel follows changes under a prefix, from now or from a past revision. When the stream breaks it says so and
@@ -13,8 +13,6 @@ interface Line {
   readonly revision: number
   readonly text: string
 }
-
-const RETRY_MS = 500
 
 export function WatchPanel(props: { client: EtcdClient }) {
   const [prefix, setPrefix] = useState('')
@@ -37,51 +35,23 @@ export function WatchPanel(props: { client: EtcdClient }) {
     const key = unescapeBytes(prefix)
     const rangeEnd = prefix === '' ? Uint8Array.of(0) : prefixEnd(key)
     const watchKey = prefix === '' ? Uint8Array.of(0) : key
-    let startRevision = /^\d+$/.test(from.trim()) ? Number(from.trim()) : 0
-    let resumes = 0
+    const startRevision = /^\d+$/.test(from.trim()) ? Number(from.trim()) : 0
     const note = (text: string) => setLog((l) => [...l, text])
-
-    const run = async () => {
-      while (!abort.signal.aborted) {
-        try {
-          await props.client.watch(
-            { key: watchKey, rangeEnd, startRevision },
-            (m) => {
-              if (m.created) {
-                const at = startRevision === 0 ? `from now (revision ${m.revision})` : `from revision ${startRevision}`
-                setState(`watching “${prefix}” ${at}`)
-                if (resumes > 0) note(`resumed from revision ${startRevision}`)
-              }
-              if (m.canceled) {
-                const why = m.compactRevision > 0 ? `etcdserver: mvcc: required revision has been compacted (compact revision ${m.compactRevision})` : m.cancelReason
-                throw new Error(`watch canceled: ${why}`)
-              }
-              if (m.events.length > 0) {
-                setLines((old) => [...old, ...m.events.map(lineOf)].slice(-500))
-                startRevision = m.events[m.events.length - 1]!.kv.modRevision + 1
-              } else if (startRevision === 0 && m.created) startRevision = m.revision + 1
-            },
-            abort.signal,
-          )
-          if (abort.signal.aborted) break
-          throw new Error('the server ended the stream')
-        } catch (err) {
-          if (abort.signal.aborted) break
-          const text = errorText(err)
-          if (text.startsWith('watch canceled')) {
-            setState(text)
-            setRunning(false)
-            return
-          }
-          resumes++
-          setState(`connection lost (${text}); resuming from revision ${startRevision}`)
-          note(`connection lost: ${text}`)
-          await new Promise((r) => setTimeout(r, RETRY_MS))
-        }
-      }
-      setState('not watching')
-    }
-    void run()
+    void followWatch(props.client, { key: watchKey, rangeEnd }, startRevision, abort.signal, {
+      created: (at, revision, resumed) => {
+        setState(`watching “${prefix}” ${at === 0 ? `from now (revision ${revision})` : `from revision ${at}`}`)
+        if (resumed) note(`resumed from revision ${at}`)
+      },
+      events: (events) => setLines((old) => [...old, ...events.map(lineOf)].slice(-500)),
+      lost: (reason, resumeFrom) => {
+        setState(`connection lost (${reason}); resuming from revision ${resumeFrom}`)
+        note(`connection lost: ${reason}`)
+      },
+      canceled: (reason) => {
+        setState(reason)
+        setRunning(false)
+      },
+    })
   }
 
   return (

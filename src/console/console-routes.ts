@@ -1,15 +1,22 @@
 import { readFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Engine } from '../api/engine.ts'
+import { isLoopback } from './loopback.ts'
+import { serveLatestChanges } from './latest-changes-route.ts'
 import { servePageRange } from './page-range.ts'
+import { serveAdvanceTime, serveClockStatus } from './time-control.ts'
+
+export { isLoopback } from './loopback.ts'
 
 /**
  * The web console's HTTP routes, on the client port beside the JSON gateway: the page's static files under /ui/
- * (built by `npm run build:console` into dist/console-web), and two small JSON calls the gateway has no route for:
+ * (built by `npm run build:console` into dist/console-web), and small JSON calls the gateway has no route for:
  * /ui/api/status (the compact revision, which etcd 3.4's Status does not report, and whether auth is on: the 3.4
- * gateway has no AuthStatus route) and /ui/api/range (a page of a range without counting the whole range; see
- * page-range.ts). Every other read and write the page makes goes through the JSON gateway: a real etcd request with
- * etcd's auth checks and errors.
+ * gateway has no AuthStatus route), /ui/api/range (a page of a range without counting the whole range; see
+ * page-range.ts), /ui/api/changes (the latest changes under a prefix, newest first; see latest-changes-route.ts),
+ * and /ui/api/clock and /ui/api/advance-time (moving a ManualClock; see time-control.ts). Every
+ * other read and write the page makes goes through the JSON gateway: a real etcd request with etcd's auth checks
+ * and errors.
  */
 
 /** CONSOLE_PATH is where the console is served. */
@@ -36,6 +43,13 @@ const FILES: Readonly<Record<string, { file: string; type: string }>> = {
   'app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 }
 
+/** POST_CALLS are the console's JSON calls that take a request body. */
+const POST_CALLS: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse, options: ConsoleRoutesOptions) => void>> = {
+  'api/range': (req, res, options) => servePageRange(req, res, options.engine()),
+  'api/changes': (req, res, options) => serveLatestChanges(req, res, options.engine()),
+  'api/advance-time': (req, res, options) => serveAdvanceTime(req, res, { engine: options.engine(), authEnabled: options.authEnabled }),
+}
+
 /**
  * consoleRoutes answers requests under /ui (returning true) and returns false for every other path. A request the
  * console is not enabled for gets the client port's plain 404, as if there were no console.
@@ -52,9 +66,13 @@ export function consoleRoutes(options: ConsoleRoutesOptions): (req: IncomingMess
           return text(res, 404, '404 page not found')
         }
         const name = path.slice(CONSOLE_PATH.length)
-        if (name === 'api/range') {
+        const post = POST_CALLS[name]
+        if (post !== undefined) {
           if (req.method !== 'POST') return text(res, 405, 'Method Not Allowed')
-          return servePageRange(req, res, options.engine())
+          return post(req, res, options)
+        }
+        if (name === 'api/clock' && req.method === 'GET') {
+          return serveClockStatus(req, res, { engine: options.engine(), authEnabled: options.authEnabled })
         }
         req.resume()
         if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'Method Not Allowed')
@@ -93,12 +111,6 @@ async function enabledFor(req: IncomingMessage, options: ConsoleRoutesOptions): 
   if (isLoopback(req.socket.localAddress ?? '')) return true
   const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true
   return encrypted && (await options.authEnabled())
-}
-
-/** isLoopback tells whether an address is on the loopback interface (127.0.0.0/8, ::1, or IPv4 mapped into IPv6). */
-export function isLoopback(address: string): boolean {
-  const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address
-  return v4.startsWith('127.') || address === '::1' || address === 'localhost'
 }
 
 /** ConsoleStatus is what /ui/api/status answers: counters the engine keeps, as /metrics also publishes them. */

@@ -28,8 +28,12 @@ export interface ConsoleRig {
 
 /** startConsole bundles the page, serves an engine and launches the browser on a fresh profile (user data dir). */
 export async function startConsole(options: ServeOptions = {}): Promise<ConsoleRig> {
+  return consoleOn(await serve({ port: 0, ...options }))
+}
+
+/** consoleOn bundles the page and launches the browser on a server already running (a fake's, say); close() stops both. */
+export async function consoleOn(server: Serving): Promise<ConsoleRig> {
   await buildConsole()
-  const server = await serve({ port: 0, ...options })
   const profile = await mkdtemp(join(tmpdir(), 'etcdlite-console-'))
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: browserPath!,

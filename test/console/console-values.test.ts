@@ -59,6 +59,39 @@ describe.skipIf(browserPath === undefined)('console: values', () => {
     expect((await stored('cfg/app.yaml'))!.version).toBe(1)
   })
 
+  test('JSON and YAML are highlighted, and checked as they are typed: the line, column and message show inline', async () => {
+    await engine().put('cfg/hl.json', '{"port":8080,"name":"shop","debug":false}')
+    await open('cfg/hl.json')
+    const backdrop = editor().locator('pre')
+    const color = (text: string) => backdrop.getByText(text, { exact: true }).evaluate((e) => e.ownerDocument.defaultView!.getComputedStyle(e).color)
+    await expect.poll(() => backdrop.innerText()).toContain('"port": 8080')
+    const [key, number, string, literal] = [await color('"port"'), await color('8080'), await color('"shop"'), await color('false')]
+    expect(new Set([key, number, string, literal]).size).toBe(4)
+    expect(await page.getByLabel('Validation').count()).toBe(0)
+
+    await value().fill('{\n  "port": 8080\n  "name": "shop"\n}')
+    await expect.poll(() => editor().getByLabel('Validation').innerText()).toMatch(/^line 3, column 3: \S/)
+    expect(await editor().getByLabel('Validation').innerText()).not.toMatch(/position|etcd/)
+    expect(await value().getAttribute('aria-invalid')).toBe('true')
+    expect(await backdrop.locator('mark').innerText()).toBe('"')
+    await value().fill('{\n  "port": 8080,\n  "name": "shop"\n}')
+    await expect.poll(() => editor().getByLabel('Validation').count()).toBe(0)
+    expect(await value().getAttribute('aria-invalid')).toBe('false')
+    expect((await stored('cfg/hl.json'))!.version).toBe(1) // checking writes nothing
+
+    await engine().put('cfg/hl.yaml', 'name: shop # the shop\nports:\n  - 80\n')
+    await open('cfg/hl.yaml')
+    await expect.poll(() => backdrop.innerText()).toContain('# the shop')
+    expect(new Set([await color('name'), await color('shop'), await color('# the shop'), await color('80')]).size).toBe(4)
+    await value().fill('name: shop\nports: [80, 443\n')
+    await expect.poll(() => editor().getByLabel('Validation').innerText()).toMatch(/^line \d, column \d+: \S/)
+    // A save of a value that does not parse says the same, and nothing is sent.
+    await editor().getByRole('button', { name: 'Save' }).click()
+    const inline = await editor().getByLabel('Validation').innerText()
+    await expect.poll(() => editor().getByRole('alert').innerText()).toBe(`invalid YAML: ${inline}`)
+    expect((await stored('cfg/hl.yaml'))!.version).toBe(1)
+  })
+
   test('binary values are shown in hex or base64 and saved from either', async () => {
     await engine().put('bin/blob', Buffer.from([0x00, 0xff, 0x10]))
     await open('bin/blob')

@@ -77,7 +77,7 @@ describe('POST /ui/api/range', () => {
     const empty = await post({ key: '', limit: 1 })
     expect(empty.json.message).toBe('etcdserver: key is not provided')
     const bad = await post({ key: 42 })
-    expect(bad).toEqual({ status: 400, json: { error: 'key and range_end are base64 strings', message: 'key and range_end are base64 strings', code: 3 } })
+    expect(bad).toEqual({ status: 400, json: { error: 'key is a base64 string', message: 'key is a base64 string', code: 3 } })
     expect((await fetch(url)).status).toBe(405)
   })
 

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { open } from '../../src/api/engine.ts'
+import { ManualClock } from '../../src/util/clock.ts'
 import { browserPath, NO_BROWSER_REASON, startConsole } from './browser.ts'
 
 /**
@@ -9,7 +10,8 @@ import { browserPath, NO_BROWSER_REASON, startConsole } from './browser.ts'
 
 if (browserPath === undefined) throw new Error(NO_BROWSER_REASON)
 const docs = fileURLToPath(new URL('../../docs/', import.meta.url))
-const engine = await open()
+// On a ManualClock, so the leases view shows its "advance time" control.
+const engine = await open({ clock: new ManualClock(Date.UTC(2026, 0, 15, 9, 30)) })
 const rig = await startConsole({ engine })
 try {
   for (const [i, svc] of ['billing', 'checkout', 'search'].entries()) {
@@ -32,6 +34,20 @@ try {
   await page.getByRole('checkbox', { name: /compare revision/ }).last().check()
   await page.getByLabel('Diff').waitFor()
   await page.screenshot({ path: `${docs}console-keys.png`, fullPage: true })
+
+  await page.getByRole('tab', { name: 'Latest changes' }).click()
+  await page.getByLabel('Changes under').fill('config/')
+  await page.getByLabel('How many').fill('8')
+  await page.getByRole('button', { name: 'Show' }).click()
+  await page.getByRole('table', { name: 'Feed' }).getByRole('row').nth(7).waitFor()
+  await engine.put('config/billing/replicas', '2')
+  await page.getByRole('table', { name: 'Feed' }).getByText('config/billing/replicas').first().waitFor()
+  await page.screenshot({ path: `${docs}console-latest.png` })
+
+  await page.getByRole('tab', { name: 'Leases' }).click()
+  await page.getByRole('form', { name: 'Advance time' }).waitFor()
+  await page.getByRole('region', { name: 'Leases' }).getByRole('row').nth(1).waitFor()
+  await page.screenshot({ path: `${docs}console-leases.png` })
 
   await page.getByRole('tab', { name: 'Watch' }).click()
   await page.getByLabel('Watch prefix').fill('config/')

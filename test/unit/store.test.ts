@@ -25,6 +25,25 @@ describe('MvccStore', () => {
     expect(store.rev).toBe(2)
   })
 
+  test('liveKeys follows commits from 0 in a new store, and counts loaded records once when first asked', () => {
+    const store = new MvccStore()
+    expect(store.liveKeys()).toBe(0)
+    put(store, 'a', '1')
+    put(store, 'b', '1')
+    put(store, 'a', '2')
+    del(store, 'b')
+    expect(store.liveKeys()).toBe(1)
+
+    const loaded = new MvccStore()
+    loaded.load([makeRecord('x', '1', 2, 2, 0, 1, 0n), makeRecord('y', '1', 3, 3, 0, 1, 0n)])
+    loaded.restoreRevisions(3, -1)
+    put(loaded, 'z', '1')
+    del(loaded, 'x')
+    expect(loaded.liveKeys()).toBe(2)
+    put(loaded, 'w', '1')
+    expect(loaded.liveKeys()).toBe(3)
+  })
+
   test('a write txn gives every change the same main revision and increasing sub-revisions', () => {
     const store = new MvccStore()
     const txn = store.write()

@@ -268,7 +268,7 @@ function decodeFailure(err: unknown): GrpcStatus {
 }
 
 /** readBody reads a request body as text; undefined when it is longer than `max` bytes. */
-function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
+export function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
