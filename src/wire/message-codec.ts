@@ -183,18 +183,19 @@ function decodeOne(row: FieldRow, i: number, v: string): string {
     case 'string':
       return `h.str(${v})`
     case 'enum':
-      return `(x[${i}].enumNames[${v}] ?? x[${i}].enumNames[0])`
+      return `(n${i}[${v}] ?? n${i}[0])`
     case 'message':
-      return `x[${i}].codec.fromWire(${v} || h.NO_FIELDS)`
+      return `cf${i}(${v} || h.NO_FIELDS)`
   }
 }
 
 function decodeExpr(row: FieldRow, i: number): string {
   const v = `w[${JSON.stringify(row.wire)}]`
-  if (row.hook?.fromWire !== undefined) return `x[${i}].hook.fromWire(${v}, w)`
+  if (row.hook?.fromWire !== undefined) return `hf${i}(${v}, w)`
   if (!row.repeated) return decodeOne(row, i, v)
-  if (row.kind === 'enum') return `h.enumList(${v}, x[${i}].enumNames)`
+  if (row.kind === 'enum') return `h.enumList(${v}, n${i})`
   if (row.kind === 'bytes' || row.kind === 'string') return `h.each(${v}, h.${row.kind === 'bytes' ? 'bytes' : 'str'})`
+  if (row.kind === 'message') return `h.each(${v}, cf${i})`
   return `h.each(${v}, (e) => ${decodeOne(row, i, 'e')})`
 }
 
@@ -207,24 +208,24 @@ function compileFromWire(rows: readonly FieldRow[]): (w: WireMessage) => unknown
     'let v',
     ...optional.map(([r, i]) =>
       r.kind === 'message' && r.hook?.fromWire === undefined
-        ? `v = w[${JSON.stringify(r.wire)}]; if (v) r[${JSON.stringify(r.name)}] = x[${i}].codec.fromWire(v)`
+        ? `v = w[${JSON.stringify(r.wire)}]; if (v) r[${JSON.stringify(r.name)}] = cf${i}(v)`
         : `v = ${decodeExpr(r, i)}; if (h.isSet(v)) r[${JSON.stringify(r.name)}] = v`,
     ),
     'return r',
   ]
-  return new Function('h', 'x', `return function fromWire(w) {\n${body.join('\n')}\n}`)(helpers, rows)
+  return compile('fromWire(w)', body, rows) as (w: WireMessage) => unknown
 }
 
 /** encodeResponse is the statement writing row i of a response (trusted: built by the engine) into `w`. */
 function encodeResponse(row: FieldRow, i: number): string {
   const set = `w[${JSON.stringify(row.wire)}]`
-  if (row.hook?.toWire !== undefined) return `v = x[${i}].hook.toWire(v, r); if (v !== undefined) ${set} = v`
+  if (row.hook?.toWire !== undefined) return `v = ht${i}(v, r); if (v !== undefined) ${set} = v`
   if (row.repeated) {
     const map =
-      row.kind === 'message' ? `v.map((e) => x[${i}].codec.toWire(e))`
+      row.kind === 'message' ? `v.map(ct${i})`
       : row.kind === 'id' ? 'v.map(h.longOf)'
       : row.kind === 'uid' ? 'v.map(h.unsignedLongOf)'
-      : row.kind === 'enum' ? `v.map((e) => x[${i}].enumNames.indexOf(e))`
+      : row.kind === 'enum' ? `v.map((e) => n${i}.indexOf(e))`
       : 'v'
     return `if (v !== undefined && v.length > 0) ${set} = ${map}`
   }
@@ -245,9 +246,9 @@ function encodeResponse(row: FieldRow, i: number): string {
     case 'string':
       return `if (v) ${set} = v`
     case 'enum':
-      return `v = x[${i}].enumNames.indexOf(v); if (v > 0) ${set} = v`
+      return `v = n${i}.indexOf(v); if (v > 0) ${set} = v`
     case 'message':
-      return `if (v !== undefined) ${set} = x[${i}].codec.toWire(v)`
+      return `if (v !== undefined) ${set} = ct${i}(v)`
   }
 }
 
@@ -266,16 +267,16 @@ const ARG: Partial<Record<FieldKind, string>> = {
 function encodeRequest(row: FieldRow, i: number, prefix: string): string {
   const set = `w[${JSON.stringify(row.wire)}]`
   const what = JSON.stringify(prefix + row.name)
-  if (row.hook?.toWire !== undefined) return `v = x[${i}].hook.toWire(v, r); if (v !== undefined) ${set} = v`
+  if (row.hook?.toWire !== undefined) return `v = ht${i}(v, r); if (v !== undefined) ${set} = v`
   if (row.repeated) {
     const check =
-      row.kind === 'message' ? `x[${i}].codec.toWire(e)`
-      : row.kind === 'enum' ? `h.enumArg(x[${i}].enumNames, e, ${what}) ?? 0`
+      row.kind === 'message' ? `ct${i}(e)`
+      : row.kind === 'enum' ? `h.enumArg(n${i}, e, ${what}) ?? 0`
       : `h.${ARG[row.kind]}(e, ${what}) ?? ${row.kind === 'bytes' ? 'h.EMPTY' : row.kind === 'string' ? "''" : '0'}`
     return `v = h.listArg(v, ${what}); if (v.length > 0) ${set} = v.map((e) => ${check})`
   }
-  if (row.kind === 'message') return `if (v !== undefined && v !== null) ${set} = x[${i}].codec.toWire(v)`
-  if (row.kind === 'enum') return `v = h.enumArg(x[${i}].enumNames, v, ${what}); if (v !== undefined) ${set} = v`
+  if (row.kind === 'message') return `if (v !== undefined && v !== null) ${set} = ct${i}(v)`
+  if (row.kind === 'enum') return `v = h.enumArg(n${i}, v, ${what}); if (v !== undefined) ${set} = v`
   const check = row.key ? 'keyArg' : ARG[row.kind]!
   return `v = h.${check}(v, ${what}); if (v !== undefined) ${set} = v`
 }
@@ -292,7 +293,24 @@ function compileToWire(rows: readonly FieldRow[], rules: MessageRules): (r: unkn
     }),
     'return w',
   ]
-  return new Function('h', 'x', `return function toWire(r) {\n${body.join('\n')}\n}`)(helpers, rows)
+  return compile('toWire(r)', body, rows) as (r: unknown) => WireMessage
+}
+
+/**
+ * compile makes one function from its statements: the helpers and every row's codec, hook and enum names are
+ * constants of its closure (`cf3` is row 3's nested fromWire, `n4` row 4's enum names), so a call loads none of them
+ * from the table.
+ */
+function compile(signature: string, statements: readonly string[], rows: readonly FieldRow[]): unknown {
+  const constants = [`const { ${Object.keys(helpers).join(', ')} } = h`]
+  rows.forEach((row, i) => {
+    if (row.codec !== undefined) constants.push(`const cf${i} = x[${i}].codec.fromWire, ct${i} = x[${i}].codec.toWire`)
+    if (row.hook?.fromWire !== undefined) constants.push(`const hf${i} = x[${i}].hook.fromWire`)
+    if (row.hook?.toWire !== undefined) constants.push(`const ht${i} = x[${i}].hook.toWire`)
+    if (row.kind === 'enum') constants.push(`const n${i} = x[${i}].enumNames`)
+  })
+  const body = statements.join('\n').replace(/\bh\./g, '')
+  return new Function('h', 'x', `${constants.join('\n')}\nreturn function ${signature} {\n${body}\n}`)(helpers, rows)
 }
 
 /** messageCodec compiles the codec of a message (full name, e.g. 'etcdserverpb.PutRequest') from its field table. */
