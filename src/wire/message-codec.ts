@@ -163,7 +163,7 @@ const helpers = { ...values, each, enumList, isSet, longOf, unsignedLongOf, enum
 
 // ---- compiling
 
-/** decodeExpr is the expression reading row i from the wire message `w`, or the function reading one element. */
+/** decodeOne is the expression reading one value `v` of row i (the field, or one element of a repeated one). */
 function decodeOne(row: FieldRow, i: number, v: string): string {
   switch (row.kind) {
     case 'bytes':
@@ -189,6 +189,7 @@ function decodeOne(row: FieldRow, i: number, v: string): string {
   }
 }
 
+/** decodeExpr is the expression reading row i from the wire message `w`. */
 function decodeExpr(row: FieldRow, i: number): string {
   const v = `w[${JSON.stringify(row.wire)}]`
   if (row.hook?.fromWire !== undefined) return `hf${i}(${v}, w)`
