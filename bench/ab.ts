@@ -8,12 +8,12 @@ import { freePort } from '../test/support/real-etcd.ts'
 /**
  * bench/ab: this build against another build of etcdlite, side by side, to measure what a change costs.
  *
- *   node --import tsx bench/ab.ts <other checkout with dist/ built> [--rounds 8]
+ *   node --import tsx bench/ab.ts <other checkout with dist/ built> [--rounds 8] [--served]
  *
  * - in process: separate processes alternate between the builds (A B A B ...), each putting over 10k keys and then
  *   getting them through the services level; the medians of the rounds are compared;
- * - served: both builds' `etcdlite serve --in-memory` run at once, and one etcd3 client puts with 64 in flight,
- *   rounds alternating between them.
+ * - served: both builds' `etcdlite serve --in-memory` run at once, and one etcd3 client puts, then gets one key
+ *   (a Range) and 100 keys of a prefix, with 64 in flight, rounds alternating between them (`--served` runs only these).
  * Both builds must have dist/ built (`npm run build`). The ratios are this build over the other.
  */
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -73,24 +73,31 @@ async function served(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1500))
     const value = Buffer.alloc(256, 0x61)
     const clients = servers.map((s) => new Etcd3({ hosts: `http://${s.endpoint}` }))
-    const drive = async (client: Etcd3, n: number, prefix: string) => {
+    const ops = {
+      put: (c: Etcd3, i: number, prefix: string) => c.put(`${prefix}${i}`).value(value).exec(),
+      get: (c: Etcd3, i: number) => c.get(`warm-${i % 2_000}`).buffer(),
+      'prefix get (100 keys)': (c: Etcd3, i: number) => c.getAll().prefix(`warm-1${i % 10}`).keys(),
+    }
+    const drive = async (client: Etcd3, op: (c: Etcd3, i: number, prefix: string) => Promise<unknown>, n: number, prefix: string) => {
       let next = 0
       const t0 = process.hrtime.bigint()
       await Promise.all(
         Array.from({ length: 64 }, async () => {
-          while (next < n) await client.put(`${prefix}${next++}`).value(value).exec()
+          while (next < n) await op(client, next++, prefix)
         }),
       )
       return n / (Number(process.hrtime.bigint() - t0) / 1e9)
     }
-    for (const c of clients) await drive(c, 2_000, 'warm-')
-    const rates = servers.map(() => [] as number[])
-    for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? [0, 1] : [1, 0]
-      for (const i of order) rates[i]!.push(await drive(clients[i]!, 10_000, `r${r}-`))
+    for (const c of clients) await drive(c, ops.put, 2_000, 'warm-')
+    for (const [name, op] of Object.entries(ops)) {
+      const rates = servers.map(() => [] as number[])
+      for (let r = 0; r < rounds; r++) {
+        const order = r % 2 === 0 ? [0, 1] : [1, 0]
+        for (const i of order) rates[i]!.push(await drive(clients[i]!, op, 10_000, `r${r}-`))
+      }
+      const [a, b] = rates.map(median) as [number, number]
+      console.log(`served ${name}, etcd3 client, 64 in flight: other ${Math.round(a)}/s, this ${Math.round(b)}/s, this/other ${(b / a).toFixed(3)} (medians of ${rounds})`)
     }
-    const [a, b] = rates.map(median) as [number, number]
-    console.log(`served put, etcd3 client, 64 in flight: other ${Math.round(a)}/s, this ${Math.round(b)}/s, this/other ${(b / a).toFixed(3)} (medians of ${rounds})`)
     for (const c of clients) c.close()
   } finally {
     for (const s of servers) s.kill()
@@ -98,5 +105,5 @@ async function served(): Promise<void> {
 }
 
 console.log(`node ${process.version}; this: ${builds.this}; other: ${builds.other}`)
-inProcess()
+if (!args.includes('--served')) inProcess()
 await served()

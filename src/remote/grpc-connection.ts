@@ -6,6 +6,7 @@ import {
 } from '@grpc/grpc-js'
 import type { CallCredentials } from '../messages/auth.ts'
 import type { BidiStream } from '../messages/stream.ts'
+import { AsyncQueue } from '../util/async-queue.ts'
 import { EtcdError } from '../util/errors.ts'
 import type { Codec } from '../wire/codec.ts'
 import type { MethodInfo, WireMessage } from '../wire/proto.ts'
@@ -112,19 +113,20 @@ const LOW_WATER = 32
 export class RemoteStream<Req, Res> implements BidiStream<Req, Res>, AsyncIterator<Res> {
   readonly #call: StreamCall
   readonly #req: Codec<Req>
-  readonly #queue: Res[] = []
-  #head = 0
-  #waiting: { resolve: (r: IteratorResult<Res>) => void; reject: (err: unknown) => void } | undefined
-  #ended = false
-  #error: unknown
+  readonly #queue: AsyncQueue<Res>
   #closed = false
-  #paused = false
   readonly #onClose: () => void
 
   constructor(call: StreamCall, req: Codec<Req>, res: Codec<Res>, onClose: () => void) {
     this.#call = call
     this.#req = req
     this.#onClose = onClose
+    this.#queue = new AsyncQueue<Res>(undefined, {
+      highWater: HIGH_WATER,
+      lowWater: LOW_WATER,
+      pause: () => call.pause(),
+      resume: () => call.resume(),
+    })
     call.on('data', (wire: WireMessage) => {
       let value: Res
       try {
@@ -133,7 +135,7 @@ export class RemoteStream<Req, Res> implements BidiStream<Req, Res>, AsyncIterat
         this.#finish(err)
         return
       }
-      this.#push(value)
+      this.#queue.push(value)
     })
     // grpc-js reports a failed call with 'error' at once, while responses that arrived before it may still sit in
     // the stream (paused by backpressure); they come first, and 'end' follows them. The error is held until then.
@@ -142,48 +144,25 @@ export class RemoteStream<Req, Res> implements BidiStream<Req, Res>, AsyncIterat
     call.on('error', (err: ServiceError) => {
       if (this.#closed) return
       failure = fromGrpcStatus(err)
-      if (!this.#paused) setImmediate(() => this.#finish(failure))
+      if (!this.#queue.paused) setImmediate(() => this.#finish(failure))
     })
   }
 
   send(request: Req): void {
-    if (this.#closed || this.#ended) throw new TypeError('the stream is closed')
+    if (this.#closed || this.#queue.ended) throw new TypeError('the stream is closed')
     this.#call.write(this.#req.toWire(request))
   }
 
   close(): void {
     if (this.#closed) return
     this.#closed = true
-    this.#queue.length = 0
-    this.#head = 0
     this.#call.cancel()
-    this.#finish()
+    void this.#queue.return()
     this.#onClose()
   }
 
   next(): Promise<IteratorResult<Res>> {
-    if (this.#head < this.#queue.length) {
-      const value = this.#queue[this.#head]!
-      this.#queue[this.#head++] = undefined as Res
-      if (this.#head === this.#queue.length) {
-        this.#queue.length = 0
-        this.#head = 0
-      }
-      if (this.#paused && this.#queue.length - this.#head <= LOW_WATER) {
-        this.#paused = false
-        this.#call.resume()
-      }
-      return Promise.resolve({ value, done: false })
-    }
-    if (this.#ended) {
-      if (this.#error !== undefined) {
-        const err = this.#error
-        this.#error = undefined
-        return Promise.reject(err)
-      }
-      return Promise.resolve({ value: undefined, done: true })
-    }
-    return new Promise((resolve, reject) => (this.#waiting = { resolve, reject }))
+    return this.#queue.next()
   }
 
   return(): Promise<IteratorResult<Res>> {
@@ -195,36 +174,11 @@ export class RemoteStream<Req, Res> implements BidiStream<Req, Res>, AsyncIterat
     return this
   }
 
-  #push(value: Res): void {
-    if (this.#ended) return
-    const w = this.#waiting
-    if (w !== undefined) {
-      this.#waiting = undefined
-      w.resolve({ value, done: false })
-      return
-    }
-    this.#queue.push(value)
-    if (!this.#paused && this.#queue.length - this.#head >= HIGH_WATER) {
-      this.#paused = true
-      this.#call.pause()
-    }
-  }
-
   /** finish ends the iteration after the queued responses, failing it with `err` when given. */
   #finish(err?: unknown): void {
-    if (this.#ended) return
-    this.#ended = true
-    this.#error = err
-    const w = this.#waiting
-    this.#waiting = undefined
-    if (w !== undefined) {
-      if (err !== undefined) {
-        this.#error = undefined
-        w.reject(err)
-      } else {
-        w.resolve({ value: undefined, done: true })
-      }
-    }
+    if (this.#queue.ended) return
+    if (err !== undefined) this.#queue.fail(err)
+    else this.#queue.end()
     if (!this.#closed) {
       this.#closed = true
       this.#onClose()

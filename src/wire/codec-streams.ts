@@ -1,4 +1,3 @@
-import type { KeyValue } from '../messages/kv.ts'
 import type {
   LeaseGrantRequest,
   LeaseGrantResponse,
@@ -10,52 +9,22 @@ import type {
   LeaseTimeToLiveRequest,
   LeaseTimeToLiveResponse,
 } from '../messages/lease.ts'
-import {
-  watchFilters,
-  type Event,
-  type WatchCreateRequest,
-  type WatchFilter,
-  type WatchRequest,
-  type WatchResponse,
-} from '../messages/watch.ts'
-import {
-  boolArg,
-  bytes,
-  bytesArg,
-  field,
-  header,
-  id,
-  idArg,
-  int,
-  intArg,
-  keyArg,
-  keyValue,
-  long,
-  request,
-  type Codec,
-} from './codec.ts'
-import type { WireInt, WireMessage } from './proto.ts'
+import type { Event, WatchCreateRequest, WatchRequest, WatchResponse } from '../messages/watch.ts'
+import { header, keyValue, request, type Codec } from './codec.ts'
+import { messageCodec } from './message-codec.ts'
+import type { WireMessage } from './proto.ts'
 
 /** The codecs of etcd's Watch and Lease services (see codec.ts for the conventions). */
 
 // ---- Watch
 
-interface WireWatchCreateRequest {
-  key: Uint8Array
-  rangeEnd: Uint8Array
-  startRevision: WireInt
-  progressNotify: boolean
-  filters: number[]
-  prevKv: boolean
-  watchId: WireInt
-  fragment: boolean
-}
+/** watchCreateRequest: etcd 3.4 drops filter values it does not know (the table drops unknown repeated enums). */
+const watchCreateRequest = messageCodec<WatchCreateRequest>('etcdserverpb.WatchCreateRequest', {
+  request: 'watch create request',
+  keys: ['key'],
+})
 
-interface WireWatchRequest {
-  createRequest: WireWatchCreateRequest | null
-  cancelRequest: { watchId: WireInt } | null
-  progressRequest: WireMessage | null
-}
+const watchCancelRequest = messageCodec<{ watchId: number }>('etcdserverpb.WatchCancelRequest', { request: 'watch cancel request' })
 
 /**
  * watchRequest: a WatchRequest with none of create, cancel and progress decodes as `{}`; etcd ignores such a
@@ -63,50 +32,15 @@ interface WireWatchRequest {
  */
 export const watchRequest: Codec<WatchRequest> = {
   fromWire(w) {
-    const m = w as unknown as WireWatchRequest
-    const c = m.createRequest
-    if (c) {
-      const r: WatchCreateRequest = {
-        key: bytes(c.key),
-        rangeEnd: bytes(c.rangeEnd),
-        startRevision: int(c.startRevision),
-        progressNotify: c.progressNotify === true,
-        // etcd 3.4 drops filter values it does not know.
-        filters: c.filters.length === 0 ? [] : c.filters.map((f) => watchFilters[f]).filter((f) => f !== undefined),
-        prevKv: c.prevKv === true,
-        watchId: int(c.watchId),
-        fragment: c.fragment === true,
-      }
-      return { createRequest: r }
-    }
-    if (m.cancelRequest) return { cancelRequest: { watchId: int(m.cancelRequest.watchId) } }
-    if (m.progressRequest) return { progressRequest: {} }
+    if (w.createRequest) return { createRequest: watchCreateRequest.fromWire(w.createRequest as WireMessage) }
+    if (w.cancelRequest) return { cancelRequest: watchCancelRequest.fromWire(w.cancelRequest as WireMessage) }
+    if (w.progressRequest) return { progressRequest: {} }
     return {} as WatchRequest
   },
   toWire(r) {
     request(r, 'watch request')
-    if ('createRequest' in r && r.createRequest) {
-      const c = request(r.createRequest, 'watch create request')
-      const w: WireMessage = {}
-      field(w, 'key', keyArg(c.key))
-      field(w, 'rangeEnd', bytesArg(c.rangeEnd, 'rangeEnd'))
-      field(w, 'startRevision', intArg(c.startRevision, 'startRevision'))
-      field(w, 'progressNotify', boolArg(c.progressNotify, 'progressNotify'))
-      const filters = c.filters ?? []
-      if (!Array.isArray(filters) || filters.some((f) => !watchFilters.includes(f))) {
-        throw new TypeError(`watch filters must be a list of ${watchFilters.join(', ')}`)
-      }
-      if (filters.length > 0) w.filters = filters.map((f: WatchFilter) => watchFilters.indexOf(f))
-      field(w, 'prevKv', boolArg(c.prevKv, 'prevKv'))
-      field(w, 'watchId', intArg(c.watchId, 'watchId'))
-      field(w, 'fragment', boolArg(c.fragment, 'fragment'))
-      return { createRequest: w }
-    }
-    if ('cancelRequest' in r && r.cancelRequest) {
-      const w: WireMessage = {}
-      field(w, 'watchId', intArg(request(r.cancelRequest, 'watch cancel request').watchId, 'watchId'))
-      return { cancelRequest: w }
-    }
+    if ('createRequest' in r && r.createRequest) return { createRequest: watchCreateRequest.toWire(r.createRequest) }
+    if ('cancelRequest' in r && r.cancelRequest) return { cancelRequest: watchCancelRequest.toWire(r.cancelRequest) }
     if ('progressRequest' in r && r.progressRequest) return { progressRequest: {} }
     // A request with nothing in it goes out empty; etcd ignores it.
     return {}
@@ -118,207 +52,52 @@ export function isEmptyWatchRequest(r: WatchRequest): boolean {
   return !('createRequest' in r) && !('cancelRequest' in r) && !('progressRequest' in r)
 }
 
-interface WireEvent {
-  type: number
-  kv: WireMessage | null
-  prevKv: WireMessage | null
-}
-
-const EMPTY_KV: KeyValue = Object.freeze({
-  key: Buffer.alloc(0),
-  createRevision: 0,
-  modRevision: 0,
-  version: 0,
-  value: Buffer.alloc(0),
-  lease: 0n,
-})
+const eventFields = messageCodec<Event>('mvccpb.Event', { messages: { kv: keyValue, prevKv: keyValue }, optional: ['prevKv'] })
 
 /** wireEvents caches each event's wire form: watchers (on every stream) share the engine's events. */
 const wireEvents = new WeakMap<Event, WireMessage>()
 
 export const event: Codec<Event> = {
-  fromWire(w) {
-    const m = w as unknown as WireEvent
-    const e: Event = { type: m.type === 1 ? 'DELETE' : 'PUT', kv: m.kv ? keyValue.fromWire(m.kv) : { ...EMPTY_KV } }
-    if (m.prevKv) e.prevKv = keyValue.fromWire(m.prevKv)
-    return e
-  },
+  fromWire: eventFields.fromWire,
   toWire(e) {
     let w = wireEvents.get(e)
     if (w === undefined) {
-      w = { kv: keyValue.toWire(e.kv) }
-      if (e.type === 'DELETE') w.type = 1
-      if (e.prevKv !== undefined) w.prevKv = keyValue.toWire(e.prevKv)
+      w = eventFields.toWire(e)
       wireEvents.set(e, w)
     }
     return w
   },
 }
 
-interface WireWatchResponse {
-  header: WireMessage | null
-  watchId: WireInt
-  created: boolean
-  canceled: boolean
-  compactRevision: WireInt
-  cancelReason: string
-  fragment: boolean
-  events: WireMessage[]
-}
-
-export const watchResponse: Codec<WatchResponse> = {
-  fromWire(w) {
-    const m = w as unknown as WireWatchResponse
-    return {
-      header: header.fromWire(m.header!),
-      watchId: int(m.watchId),
-      created: m.created === true,
-      canceled: m.canceled === true,
-      compactRevision: int(m.compactRevision),
-      cancelReason: m.cancelReason ?? '',
-      fragment: m.fragment === true,
-      events: m.events.length === 0 ? [] : m.events.map(event.fromWire),
-    }
-  },
-  toWire(r) {
-    const w: WireMessage = { header: header.toWire(r.header) }
-    field(w, 'watchId', r.watchId)
-    field(w, 'created', r.created)
-    field(w, 'canceled', r.canceled)
-    field(w, 'compactRevision', r.compactRevision)
-    field(w, 'cancelReason', r.cancelReason)
-    field(w, 'fragment', r.fragment)
-    if (r.events.length > 0) w.events = r.events.map(event.toWire)
-    return w
-  },
-}
+export const watchResponse = messageCodec<WatchResponse>('etcdserverpb.WatchResponse', { messages: { header, events: event } })
 
 // ---- Lease
 
-interface WireLeaseRequest {
-  TTL: WireInt
-  ID: WireInt
-  keys: boolean
+/** LEASE_NAMES: etcd spells the lease fields in capitals; the services level does not. */
+const LEASE_NAMES = { ID: 'id', TTL: 'ttl', grantedTTL: 'grantedTtl' } as const
+
+/** leaseRequest is the codec of a Lease request: its ID a lease id. */
+function leaseRequest<T>(name: string, what: string): Codec<T> {
+  return messageCodec<T>(`etcdserverpb.${name}`, { request: what, ids: ['ID'], names: LEASE_NAMES })
 }
 
-export const leaseGrantRequest: Codec<LeaseGrantRequest> = {
-  fromWire(w) {
-    const m = w as unknown as WireLeaseRequest
-    return { ttl: int(m.TTL), id: id(m.ID) }
-  },
-  toWire(r) {
-    request(r, 'lease grant request')
-    const w: WireMessage = {}
-    field(w, 'TTL', intArg(r.ttl, 'ttl'))
-    field(w, 'ID', idArg(r.id, 'id'))
-    return w
-  },
+const leaseStatus = messageCodec<{ id: bigint }>('etcdserverpb.LeaseStatus', { ids: ['ID'], names: LEASE_NAMES })
+
+/** leaseResponse is the codec of a Lease response. */
+function leaseResponse<T>(name: string): Codec<T> {
+  return messageCodec<T>(`etcdserverpb.${name}`, { ids: ['ID'], names: LEASE_NAMES, messages: { header, leases: leaseStatus } })
 }
 
-/** leaseIdRequest is the codec of the requests that carry only a lease id (revoke, keepalive). */
-function leaseIdRequest<T extends { id: bigint | number }>(what: string): Codec<T> {
-  return {
-    fromWire: (w) => ({ id: id((w as unknown as WireLeaseRequest).ID) }) as T,
-    toWire(r) {
-      request(r, what)
-      const w: WireMessage = {}
-      field(w, 'ID', idArg(r.id, 'id'))
-      return w
-    },
-  }
-}
+export const leaseGrantRequest = leaseRequest<LeaseGrantRequest>('LeaseGrantRequest', 'lease grant request')
+export const leaseRevokeRequest = leaseRequest<LeaseRevokeRequest>('LeaseRevokeRequest', 'lease revoke request')
+export const leaseKeepAliveRequest = leaseRequest<LeaseKeepAliveRequest>('LeaseKeepAliveRequest', 'lease keepalive request')
+export const leaseTimeToLiveRequest = leaseRequest<LeaseTimeToLiveRequest>('LeaseTimeToLiveRequest', 'lease time-to-live request')
 
-export const leaseRevokeRequest: Codec<LeaseRevokeRequest> = leaseIdRequest('lease revoke request')
-export const leaseKeepAliveRequest: Codec<LeaseKeepAliveRequest> = leaseIdRequest('lease keepalive request')
-
-export const leaseTimeToLiveRequest: Codec<LeaseTimeToLiveRequest> = {
-  fromWire(w) {
-    const m = w as unknown as WireLeaseRequest
-    return { id: id(m.ID), keys: m.keys === true }
-  },
-  toWire(r) {
-    request(r, 'lease time-to-live request')
-    const w: WireMessage = {}
-    field(w, 'ID', idArg(r.id, 'id'))
-    field(w, 'keys', boolArg(r.keys, 'keys'))
-    return w
-  },
-}
-
-interface WireLeaseResponse {
-  header: WireMessage | null
-  ID: WireInt
-  TTL: WireInt
-  grantedTTL: WireInt
-  error: string
-  keys: Uint8Array[]
-  leases: { ID: WireInt }[]
-}
-
-export const leaseGrantResponse: Codec<LeaseGrantResponse> = {
-  fromWire(w) {
-    const m = w as unknown as WireLeaseResponse
-    return { header: header.fromWire(m.header!), id: id(m.ID), ttl: int(m.TTL), error: m.error ?? '' }
-  },
-  toWire(r) {
-    const w: WireMessage = { header: header.toWire(r.header) }
-    if (r.id !== 0n) w.ID = long(r.id)
-    field(w, 'TTL', r.ttl)
-    field(w, 'error', r.error)
-    return w
-  },
-}
-
-export const leaseRevokeResponse: Codec<LeaseRevokeResponse> = {
-  fromWire: (w) => ({ header: header.fromWire(w.header as WireMessage) }),
-  toWire: (r) => ({ header: header.toWire(r.header) }),
-}
-
-export const leaseKeepAliveResponse: Codec<LeaseKeepAliveResponse> = {
-  fromWire(w) {
-    const m = w as unknown as WireLeaseResponse
-    return { header: header.fromWire(m.header!), id: id(m.ID), ttl: int(m.TTL) }
-  },
-  toWire(r) {
-    const w: WireMessage = { header: header.toWire(r.header) }
-    if (r.id !== 0n) w.ID = long(r.id)
-    field(w, 'TTL', r.ttl)
-    return w
-  },
-}
-
-export const leaseTimeToLiveResponse: Codec<LeaseTimeToLiveResponse> = {
-  fromWire(w) {
-    const m = w as unknown as WireLeaseResponse
-    return {
-      header: header.fromWire(m.header!),
-      id: id(m.ID),
-      ttl: int(m.TTL),
-      grantedTtl: int(m.grantedTTL),
-      keys: m.keys.length === 0 ? [] : m.keys.map(bytes),
-    }
-  },
-  toWire(r) {
-    const w: WireMessage = { header: header.toWire(r.header) }
-    if (r.id !== 0n) w.ID = long(r.id)
-    field(w, 'TTL', r.ttl)
-    field(w, 'grantedTTL', r.grantedTtl)
-    if (r.keys.length > 0) w.keys = r.keys
-    return w
-  },
-}
-
-export const leaseLeasesResponse: Codec<LeaseLeasesResponse> = {
-  fromWire(w) {
-    const m = w as unknown as WireLeaseResponse
-    return { header: header.fromWire(m.header!), leases: m.leases.map((l) => ({ id: id(l.ID) })) }
-  },
-  toWire(r) {
-    const w: WireMessage = { header: header.toWire(r.header) }
-    if (r.leases.length > 0) w.leases = r.leases.map((l) => (l.id === 0n ? {} : { ID: long(l.id) }))
-    return w
-  },
-}
+export const leaseGrantResponse = leaseResponse<LeaseGrantResponse>('LeaseGrantResponse')
+export const leaseRevokeResponse = leaseResponse<LeaseRevokeResponse>('LeaseRevokeResponse')
+export const leaseKeepAliveResponse = leaseResponse<LeaseKeepAliveResponse>('LeaseKeepAliveResponse')
+export const leaseTimeToLiveResponse = leaseResponse<LeaseTimeToLiveResponse>('LeaseTimeToLiveResponse')
+export const leaseLeasesResponse = leaseResponse<LeaseLeasesResponse>('LeaseLeasesResponse')
 
 /** emptyRequest is the codec of the requests without fields (LeaseLeases, Status, Defragment, Hash, MemberList). */
 export const emptyRequest: Codec<Record<string, never>> = {
