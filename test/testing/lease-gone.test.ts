@@ -31,7 +31,8 @@ async function leaseGoneView(endpoint: string, gone: Gone) {
       (e: Error) => described(e),
     )
     if (etcdctlMissing === undefined) {
-      const hex = BigInt(id).toString(16)
+      // etcdctl prints lease ids as %016x: zero-padded to 16 hex digits.
+      const hex = BigInt(id).toString(16).padStart(16, '0')
       const strip = (s: string) => s.replaceAll(hex, 'ID')
       const keepAlive = await etcdctl(endpoint, ['lease', 'keep-alive', hex])
       const timeToLive = await etcdctl(endpoint, ['lease', 'timetolive', hex])
