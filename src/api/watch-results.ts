@@ -66,6 +66,8 @@ export class WatchResults {
 
   /** step is the result `r` makes, or undefined when it makes none (the created response, a fragment). */
   step(r: WatchResponse): IteratorResult<WatchResult> | undefined {
+    // The response shared last makes the result shared last, unless fragments wait to be joined to it.
+    if (r === lastResponse && this.#partial === undefined) return lastStep
     if (r.created && !r.canceled) return undefined
     if (r.fragment) {
       const events = r.events.map(clientEvent)

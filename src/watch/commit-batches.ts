@@ -8,6 +8,11 @@ export interface BatchFilters {
   readonly noDelete: boolean
 }
 
+/** filterBits packs a watcher's filters into the number CommitBatches.wholeFor takes. */
+export function filterBits(filters: BatchFilters): number {
+  return (filters.noPut ? 1 : 0) | (filters.noDelete ? 2 : 0)
+}
+
 /**
  * CommitBatches makes the batches of one commit for the watchers it matched, sharing them: every watcher that gets
  * the same events gets the same EventBatch (and so, in the stream layer, the same responses), whatever its range
@@ -39,20 +44,22 @@ export class CommitBatches {
    * no repeats; undefined or every index for the whole commit), or undefined when its filters leave no event.
    */
   batchFor(filters: BatchFilters, hits?: readonly number[]): EventBatch | undefined {
-    const changes = this.#commit.changes
-    if (hits === undefined || hits.length === changes.length) {
-      const bits = (filters.noPut ? 1 : 0) | (filters.noDelete ? 2 : 0)
-      let batch = this.#whole[bits]
-      if (batch === undefined) {
-        const kept: number[] = []
-        for (let i = 0; i < changes.length; i++) if (this.#passes(i, filters)) kept.push(i)
-        batch = this.#whole[bits] = this.#batchOf(kept) ?? null
-      }
-      return batch ?? undefined
-    }
+    if (hits === undefined || hits.length === this.#commit.changes.length) return this.wholeFor(filterBits(filters))
     const kept: number[] = []
     for (const i of hits) if (this.#passes(i, filters)) kept.push(i)
     return this.#batchOf(kept)
+  }
+
+  /** wholeFor is batchFor of a watcher covering every change, its filters given as filterBits. */
+  wholeFor(bits: number): EventBatch | undefined {
+    let batch = this.#whole[bits]
+    if (batch === undefined) {
+      const filters = { noPut: (bits & 1) !== 0, noDelete: (bits & 2) !== 0 }
+      const kept: number[] = []
+      for (let i = 0; i < this.#commit.changes.length; i++) if (this.#passes(i, filters)) kept.push(i)
+      batch = this.#whole[bits] = this.#batchOf(kept) ?? null
+    }
+    return batch ?? undefined
   }
 
   /** #batchOf is the one batch of the changes at `kept` (ascending): every watcher getting them shares it. */

@@ -8,7 +8,7 @@ import { INFINITE } from './interval-tree.ts'
 import type { EventBatch } from './event-batch.ts'
 import type { WatchHub } from './watch-hub.ts'
 import { ResponseQueue } from './response-queue.ts'
-import { emptyResponse, wireResponses, type WireContext } from './watch-wire.ts'
+import { emptyResponse, wireResponsesOf, type WireContext } from './watch-wire.ts'
 import { Watcher, type WatchOutput } from './watcher.ts'
 
 /** StreamContext is what a watch stream needs from the engine. */
@@ -100,7 +100,7 @@ export class WatchStream implements PollStream<WatchRequest, WatchResponse>, Wat
 
   events(watcher: Watcher, batch: EventBatch): void {
     if (this.#closed) return
-    const responses = wireResponses(batch, watcher.id, watcher.options, this.#ctx)
+    const responses = wireResponsesOf(batch, watcher.id, watcher.wireFlags, watcher.options, this.#ctx)
     for (let i = 0; i < responses.length; i++) this.#push(responses[i]!, watcher)
   }
 
@@ -119,14 +119,19 @@ export class WatchStream implements PollStream<WatchRequest, WatchResponse>, Wat
   /**
    * #push queues a response, counted against `watcher` until read, and wakes a waiting consumer; a consumer that
    * waits and can take responses directly (the client-level watch) gets it at once, with nothing queued or counted.
+   * A reader is registered only while the queue is empty (onReady, and #push wakes it at the first response queued),
+   * so a registered reader never overtakes a queued response.
    */
   #push(response: WatchResponse, watcher?: Watcher): void {
     if (this.#closed) return
     const reader = this.#reader
-    if (reader?.take !== undefined && this.#queue.size === 0) {
+    if (reader?.take !== undefined) {
       // Unregistered first: taking a cancellation closes the stream, which must not wake the reader a second time.
       this.#reader = undefined
-      if (!reader.take(response) && this.#reader === undefined && !this.#closed) this.#reader = reader
+      if (!reader.take(response) && this.#reader === undefined && !this.#closed) {
+        if (this.#queue.size === 0) this.#reader = reader
+        else reader.ready()
+      }
       return
     }
     if (watcher !== undefined) watcher.pending++

@@ -48,7 +48,16 @@ interface WireCache {
  * options, then shared (see the sharing rule above). O(events) the first time, O(1) after.
  */
 export function wireResponses(batch: EventBatch, watchId: number, options: WireOptions, ctx: WireContext): readonly WatchResponse[] {
-  const flags = (options.prevKv ? 2 : 0) | (options.fragment ? 1 : 0)
+  return wireResponsesOf(batch, watchId, wireFlags(options), options, ctx)
+}
+
+/** wireFlags packs the WireOptions into the number wireResponsesOf takes. */
+export function wireFlags(options: WireOptions): number {
+  return (options.prevKv ? 2 : 0) | (options.fragment ? 1 : 0)
+}
+
+/** wireResponsesOf is wireResponses with the options also given packed, as `wireFlags(options)` (the watcher keeps them). */
+export function wireResponsesOf(batch: EventBatch, watchId: number, flags: number, options: WireOptions, ctx: WireContext): readonly WatchResponse[] {
   let cache = batch.wire as WireCache | undefined
   if (cache === undefined) {
     batch.wire = cache = { header: undefined, plain: undefined, withPrev: undefined, lastId: 0, lastFlags: 0, last: undefined, others: undefined }
