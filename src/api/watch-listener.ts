@@ -67,7 +67,9 @@ class ListeningWatch implements WatchSubscription, StreamReader {
 
   /** take is the stream handing over a response as it is sent; true once the watch has ended (it stops listening). */
   take(response: unknown): boolean {
-    this.#handle(response as WatchResponse)
+    const shared = this.#results.shared(response as WatchResponse)
+    if (shared !== undefined) listenerQueue.push(this, shared)
+    else this.#handle(response as WatchResponse)
     return this.#ended
   }
 

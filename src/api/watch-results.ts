@@ -64,6 +64,14 @@ export class WatchResults {
   /** ended is true once a cancellation came: nothing follows it. */
   ended = false
 
+  /**
+   * shared is step's answer in its common case, in O(1): the result of `r` when `r` is the response whose shared
+   * result was made last and no fragments wait to be joined; else undefined (then call step).
+   */
+  shared(r: WatchResponse): WatchResult | undefined {
+    return r === lastResponse && this.#partial === undefined ? lastStep!.value : undefined
+  }
+
   /** step is the result `r` makes, or undefined when it makes none (the created response, a fragment). */
   step(r: WatchResponse): IteratorResult<WatchResult> | undefined {
     // The response shared last makes the result shared last, unless fragments wait to be joined to it.

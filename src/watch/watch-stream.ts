@@ -36,6 +36,9 @@ const GO_CODE_NAMES: Record<string, string> = {
 /** DONE is the iterator result of an ended stream (frozen, so it can be shared). */
 const DONE: IteratorResult<WatchResponse> = Object.freeze({ value: undefined, done: true })
 
+/** TAKING is a stream's reader while its real reader takes a response (see WatchStream.#push). */
+const TAKING: StreamReader = Object.freeze({ ready: () => undefined })
+
 /** Waiter resolves a pending next() of the async iterator when a response is queued or the stream ends. */
 class Waiter implements StreamReader {
   readonly #stream: WatchStream
@@ -126,12 +129,12 @@ export class WatchStream implements PollStream<WatchRequest, WatchResponse>, Wat
     if (this.#closed) return
     const reader = this.#reader
     if (reader?.take !== undefined) {
-      // Unregistered first: taking a cancellation closes the stream, which must not wake the reader a second time.
-      this.#reader = undefined
-      if (!reader.take(response) && this.#reader === undefined && !this.#closed) {
-        if (this.#queue.size === 0) this.#reader = reader
-        else reader.ready()
-      }
+      // TAKING stands in for the reader while it takes: a cancellation taken closes the stream, which must not wake
+      // the reader a second time, and a response pushed meanwhile is queued (and wakes TAKING, which clears it).
+      this.#reader = TAKING
+      const satisfied = reader.take(response)
+      if (this.#reader === TAKING) this.#reader = satisfied ? undefined : reader
+      else if (!satisfied && !this.#closed && this.#reader === undefined) reader.ready()
       return
     }
     if (watcher !== undefined) watcher.pending++
