@@ -137,7 +137,8 @@ class ListenerQueue {
     this.#results[this.#size++] = result
     if (!this.#scheduled) {
       this.#scheduled = true
-      queueMicrotask(this.#flush)
+      // A reaction on a settled promise is a microtask, and costs a third of queueMicrotask's (no async resource).
+      void SETTLED.then(this.#flush)
     }
   }
 
@@ -169,4 +170,5 @@ class ListenerQueue {
   }
 }
 
+const SETTLED = Promise.resolve()
 const listenerQueue = new ListenerQueue()

@@ -105,12 +105,14 @@ function build(batch: EventBatch, cache: WireCache, watchId: number, options: Wi
  */
 function eventsOf(batch: EventBatch, cache: WireCache, withPrev: boolean): readonly Event[] {
   const plain = withPrev ? cache.plain : undefined
-  const out: Event[] = []
-  for (let i = 0; i < batch.events.length; i++) {
+  const n = batch.events.length
+  // Sized up front: a list grown by push from empty would reserve room for 16 events.
+  const out = new Array<Event>(n)
+  for (let i = 0; i < n; i++) {
     const { record, prev } = batch.events[i]!
     const type = isTombstone(record) ? 'DELETE' : 'PUT'
     const kv = plain?.[i]!.kv ?? frozenKeyValue(record)
-    out.push(Object.freeze(withPrev && prev !== undefined ? { type, kv, prevKv: frozenKeyValue(prev) } : { type, kv }))
+    out[i] = Object.freeze(withPrev && prev !== undefined ? { type, kv, prevKv: frozenKeyValue(prev) } : { type, kv })
   }
   return Object.freeze(out)
 }
