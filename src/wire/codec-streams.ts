@@ -166,6 +166,13 @@ interface WireWatchResponse {
   events: WireMessage[]
 }
 
+/**
+ * sharedWire caches the wire form of each shared (frozen) response: the engine hands one frozen response to every
+ * watcher of the same shape, so every stream writes the same wire message. It is frozen in turn, which tells the
+ * server it may encode it once for all of them (see CallResponder.message).
+ */
+const sharedWire = new WeakMap<WatchResponse, WireMessage>()
+
 export const watchResponse: Codec<WatchResponse> = {
   fromWire(w) {
     const m = w as unknown as WireWatchResponse
@@ -181,16 +188,23 @@ export const watchResponse: Codec<WatchResponse> = {
     }
   },
   toWire(r) {
-    const w: WireMessage = { header: header.toWire(r.header) }
-    field(w, 'watchId', r.watchId)
-    field(w, 'created', r.created)
-    field(w, 'canceled', r.canceled)
-    field(w, 'compactRevision', r.compactRevision)
-    field(w, 'cancelReason', r.cancelReason)
-    field(w, 'fragment', r.fragment)
-    if (r.events.length > 0) w.events = r.events.map(event.toWire)
+    if (!Object.isFrozen(r)) return watchResponseWire(r)
+    let w = sharedWire.get(r)
+    if (w === undefined) sharedWire.set(r, (w = Object.freeze(watchResponseWire(r))))
     return w
   },
+}
+
+function watchResponseWire(r: WatchResponse): WireMessage {
+  const w: WireMessage = { header: header.toWire(r.header) }
+  field(w, 'watchId', r.watchId)
+  field(w, 'created', r.created)
+  field(w, 'canceled', r.canceled)
+  field(w, 'compactRevision', r.compactRevision)
+  field(w, 'cancelReason', r.cancelReason)
+  field(w, 'fragment', r.fragment)
+  if (r.events.length > 0) w.events = r.events.map(event.toWire)
+  return w
 }
 
 // ---- Lease
