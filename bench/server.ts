@@ -52,6 +52,11 @@ export async function benchServer(): Promise<Result[]> {
       const caseName = `etcd3 client put, ${inFlight} in flight`
       results.push(...(await contest(caseName, systems, n, inFlight)))
     }
+    // Served fan-out: etcdlite in memory (and the other checkout's, with --other) against real etcd.
+    const fanOut = systems.filter((s) => !s.name.includes('disk'))
+    if (OTHER !== undefined) fanOut.splice(1, 0, await startEtcdlite('etcdlite serve --in-memory [other checkout]', ['--in-memory'], OTHER))
+    for (const s of fanOut) if (!systems.includes(s)) systems.push(s)
+    results.push(...(await servedFanOut(fanOut, quick ? 50 : 100, quick ? 400 : 1_000)))
     report(results)
     return results
   } finally {
@@ -97,6 +102,69 @@ async function contest(caseName: string, systems: System[], n: number, inFlight:
   })
 }
 
+/**
+ * servedFanOut: `watchers` etcd3 clients (each its own connection and Watch stream) watch one prefix while another
+ * client puts `writes` values under it, 16 in flight; events delivered per second, from the first put to the last
+ * event heard, rounds alternating between systems. Every stream of a watcher shape gets the same responses, so this
+ * is the case where a server encodes each response once for all streams, or once per stream.
+ */
+async function servedFanOut(systems: System[], watchers: number, writes: number): Promise<Result[]> {
+  const caseName = `served watch fan-out, ${watchers} etcd3 watch streams`
+  const value = Buffer.alloc(64, 0x62)
+  const setups = await Promise.all(
+    systems.map(async (s) => {
+      const writer = new Etcd3({ hosts: `http://${s.endpoint}` })
+      const readers = Array.from({ length: watchers }, () => new Etcd3({ hosts: `http://${s.endpoint}` }))
+      const heard = { events: 0, expected: 0, done: () => undefined as void }
+      await Promise.all(
+        readers.map(async (c) => {
+          const w = await c.watch().prefix('fan/').create()
+          w.on('data', (res: { events: unknown[] }) => {
+            heard.events += res.events.length
+            if (heard.events === heard.expected) heard.done()
+          })
+        }),
+      )
+      return { writer, readers, heard }
+    }),
+  )
+  const timers = systems.map(() => new Timer())
+  const cpu = systems.map(() => ({ server: 0, events: 0 }))
+  const run = async (i: number, n: number, timer: Timer) => {
+    const { writer, heard } = setups[i]!
+    heard.events = 0
+    heard.expected = n * watchers
+    const all = new Promise<void>((resolve) => (heard.done = resolve))
+    timer.start()
+    let next = 0
+    const worker = async () => {
+      for (let k = next++; k < n; k = next++) await writer.put(`fan/${k % 100}`).value(value).exec()
+    }
+    await Promise.all(Array.from({ length: 16 }, worker))
+    await all
+    timer.stop(n * watchers)
+  }
+  try {
+    for (let i = 0; i < systems.length; i++) await run(i, Math.min(writes, 100), new Timer())
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let i = 0; i < systems.length; i++) {
+        settle()
+        const server0 = cpuMs(systems[i]!.pid)
+        await run(i, writes, timers[i]!)
+        cpu[i]!.server += cpuMs(systems[i]!.pid) - server0
+        cpu[i]!.events += writes * watchers
+      }
+    }
+  } finally {
+    for (const { writer, readers } of setups) for (const c of [writer, ...readers]) c.close()
+  }
+  return systems.map((s, i) => {
+    const extra: Record<string, unknown> = { writes }
+    if (s.pid !== undefined) extra.serverCpuNsPerEvent = Math.round((cpu[i]!.server * 1e6) / cpu[i]!.events)
+    return emit(timers[i]!.result(caseName, s.name, extra))
+  })
+}
+
 /** drive runs op(0..n-1) with `inFlight` outstanding at once, sampling every 16th op's latency. */
 async function drive(timer: Timer, n: number, inFlight: number, op: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0
@@ -122,7 +190,10 @@ function report(results: Result[]): void {
   for (const r of results) {
     const etcd = results.find((x) => x.case === r.case && x.system.startsWith('etcd 3.4'))
     const ratio = etcd === undefined || etcd === r ? '' : `  ${(r.opsPerSec / etcd.opsPerSec).toFixed(2)}x etcd`
-    const cpu = `cpu/op client ${r.clientCpuUsPerOp} us, server ${r.serverCpuUsPerOp ?? '?'} us`
+    const cpu =
+      r.serverCpuNsPerEvent !== undefined
+        ? `server cpu ${r.serverCpuNsPerEvent} ns/event`
+        : `cpu/op client ${r.clientCpuUsPerOp} us, server ${r.serverCpuUsPerOp ?? '?'} us`
     console.log(`${r.case.padEnd(32)} ${r.system.padEnd(30)} ${String(r.opsPerSec).padStart(6)} ops/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  ${cpu}${ratio}`)
     if (etcd !== undefined && etcd !== r) r.ratioToEtcd = Math.round((r.opsPerSec / etcd.opsPerSec) * 100) / 100
   }

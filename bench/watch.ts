@@ -36,6 +36,9 @@ const valueOf = (i: number) => values[Math.floor(i / 100) & 1]!
 /** FanOut is one system's fan-out round: it returns the events delivered, timed on `timer` from first write to last delivery. */
 type FanOut = (watchers: number, writes: number, timer: Timer) => Promise<number>
 
+/** OpenEngine opens an in-memory engine of one build of etcdlite. */
+type OpenEngine = () => Promise<Engine>
+
 const fanOutSystems: Record<string, FanOut> = {
   'EventEmitter (raw)': async (watchers, n, timer) => {
     const bus = new EventEmitter()
@@ -63,65 +66,74 @@ const fanOutSystems: Record<string, FanOut> = {
     await consumers.done
     return done(timer, consumers.delivered, watchers * n)
   },
-  'etcdlite memory': async (watchers, n, timer) => {
-    const etcd = await open()
-    const consumers = consume(Array.from({ length: watchers }, () => etcd.watch('fan/', { prefix: true })), n)
-    await tick()
-    timer.start()
-    for (let i = 0; i < n; i++) {
-      await etcd.put(keyOf(i), valueOf(i))
-      if (i % 64 === 0) await tick()
-    }
-    await consumers.done
-    const events = done(timer, consumers.delivered, watchers * n)
-    await etcd.close()
-    return events
-  },
-  'etcdlite memory, listener': async (watchers, n, timer) => {
-    const etcd = await open()
-    let delivered = 0
-    let finished!: () => void
-    const all = new Promise<void>((resolve) => (finished = resolve))
-    const total = watchers * n
-    for (let w = 0; w < watchers; w++) {
-      etcd.watch('fan/', { prefix: true }, (result) => {
-        delivered += result.events.length
-        if (delivered === total) finished()
-      })
-    }
-    await tick()
-    timer.start()
-    for (let i = 0; i < n; i++) {
-      await etcd.put(keyOf(i), valueOf(i))
-      if (i % 64 === 0) await tick()
-    }
-    await all
-    const events = done(timer, delivered, total)
-    await etcd.close()
-    return events
-  },
-  'antietcd memory': async (watchers, n, timer) => {
-    const anti = await openAnti()
-    let delivered = 0
-    let finished!: () => void
-    const all = new Promise<void>((resolve) => (finished = resolve))
-    const total = watchers * n
-    for (let w = 0; w < watchers; w++) {
-      await anti.create_watch({ key: 'fan/', range_end: 'fan0' }, (msg) => {
-        delivered += msg.result.events?.length ?? 0
-        if (delivered === total) finished()
-      })
-    }
-    timer.start()
-    for (let i = 0; i < n; i++) {
-      await anti.put({ key: keyOf(i), value: valueOf(i) })
-      if (i % 64 === 0) await tick()
-    }
-    await all
-    const events = done(timer, delivered, total)
-    await anti.close()
-    return events
-  },
+  'etcdlite memory': (watchers, n, timer) => iteratorFanOut(open, watchers, n, timer),
+  'etcdlite memory, listener': (watchers, n, timer) => listenerFanOut(open, watchers, n, timer),
+  'antietcd memory': antietcdFanOut,
+}
+
+/** iteratorFanOut is etcdlite's fan-out round with watches consumed by for await (`open` picks the build). */
+export async function iteratorFanOut(open: OpenEngine, watchers: number, n: number, timer: Timer): Promise<number> {
+  const etcd = await open()
+  const consumers = consume(Array.from({ length: watchers }, () => etcd.watch('fan/', { prefix: true })), n)
+  await tick()
+  timer.start()
+  for (let i = 0; i < n; i++) {
+    await etcd.put(keyOf(i), valueOf(i))
+    if (i % 64 === 0) await tick()
+  }
+  await consumers.done
+  const events = done(timer, consumers.delivered, watchers * n)
+  await etcd.close()
+  return events
+}
+
+/** listenerFanOut is etcdlite's fan-out round with listening watches (`etcd.watch(key, options, listener)`). */
+export async function listenerFanOut(open: OpenEngine, watchers: number, n: number, timer: Timer): Promise<number> {
+  const etcd = await open()
+  let delivered = 0
+  let finished!: () => void
+  const all = new Promise<void>((resolve) => (finished = resolve))
+  const total = watchers * n
+  for (let w = 0; w < watchers; w++) {
+    etcd.watch('fan/', { prefix: true }, (result) => {
+      delivered += result.events.length
+      if (delivered === total) finished()
+    })
+  }
+  await tick()
+  timer.start()
+  for (let i = 0; i < n; i++) {
+    await etcd.put(keyOf(i), valueOf(i))
+    if (i % 64 === 0) await tick()
+  }
+  await all
+  const events = done(timer, delivered, total)
+  await etcd.close()
+  return events
+}
+
+/** antietcdFanOut is antietcd's fan-out round: `create_watch` callbacks. */
+export async function antietcdFanOut(watchers: number, n: number, timer: Timer): Promise<number> {
+  const anti = await openAnti()
+  let delivered = 0
+  let finished!: () => void
+  const all = new Promise<void>((resolve) => (finished = resolve))
+  const total = watchers * n
+  for (let w = 0; w < watchers; w++) {
+    await anti.create_watch({ key: 'fan/', range_end: 'fan0' }, (msg) => {
+      delivered += msg.result.events?.length ?? 0
+      if (delivered === total) finished()
+    })
+  }
+  timer.start()
+  for (let i = 0; i < n; i++) {
+    await anti.put({ key: keyOf(i), value: valueOf(i) })
+    if (i % 64 === 0) await tick()
+  }
+  await all
+  const events = done(timer, delivered, total)
+  await anti.close()
+  return events
 }
 
 async function fanOutCase(watchers: number, writes: number): Promise<Result[]> {

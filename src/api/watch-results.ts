@@ -24,7 +24,15 @@ export interface WatchResult {
 }
 
 function clientEvent(e: Event): WatchEvent {
-  return Object.freeze({ type: e.type === 'PUT' ? 'put' : 'delete', kv: e.kv, ...(e.prevKv ? { prevKv: e.prevKv } : {}) })
+  const type = e.type === 'PUT' ? 'put' : 'delete'
+  return Object.freeze(e.prevKv ? { type, kv: e.kv, prevKv: e.prevKv } : { type, kv: e.kv })
+}
+
+/** clientEvents converts a response's events (a list sized up front, not grown). */
+function clientEvents(events: readonly Event[]): WatchEvent[] {
+  const out = new Array<WatchEvent>(events.length)
+  for (let i = 0; i < events.length; i++) out[i] = clientEvent(events[i]!)
+  return out
 }
 
 /**
@@ -36,7 +44,7 @@ let lastResponse: WatchResponse | undefined
 let lastStep: IteratorResult<WatchResult> | undefined
 function sharedStep(r: WatchResponse): IteratorResult<WatchResult> {
   if (r === lastResponse) return lastStep!
-  const step: IteratorResult<WatchResult> = Object.freeze({ done: false, value: Object.freeze(result(r, Object.freeze(r.events.map(clientEvent)))) })
+  const step: IteratorResult<WatchResult> = Object.freeze({ done: false, value: Object.freeze(result(r, Object.freeze(clientEvents(r.events)))) })
   lastResponse = r
   lastStep = step
   return step
@@ -64,11 +72,21 @@ export class WatchResults {
   /** ended is true once a cancellation came: nothing follows it. */
   ended = false
 
+  /**
+   * shared is step's answer in its common case, in O(1): the result of `r` when `r` is the response whose shared
+   * result was made last and no fragments wait to be joined; else undefined (then call step).
+   */
+  shared(r: WatchResponse): WatchResult | undefined {
+    return r === lastResponse && this.#partial === undefined ? lastStep!.value : undefined
+  }
+
   /** step is the result `r` makes, or undefined when it makes none (the created response, a fragment). */
   step(r: WatchResponse): IteratorResult<WatchResult> | undefined {
+    // The response shared last makes the result shared last, unless fragments wait to be joined to it.
+    if (r === lastResponse && this.#partial === undefined) return lastStep
     if (r.created && !r.canceled) return undefined
     if (r.fragment) {
-      const events = r.events.map(clientEvent)
+      const events = clientEvents(r.events)
       this.#partial = this.#partial === undefined ? events : this.#partial.concat(events)
       return undefined
     }
@@ -76,9 +94,9 @@ export class WatchResults {
     const partial = this.#partial
     if (partial !== undefined) {
       this.#partial = undefined
-      return { done: false, value: result(r, partial.concat(r.events.map(clientEvent))) }
+      return { done: false, value: result(r, partial.concat(clientEvents(r.events))) }
     }
-    if (r.canceled || r.events.length === 0) return { done: false, value: result(r, r.events.map(clientEvent)) }
+    if (r.canceled || r.events.length === 0) return { done: false, value: result(r, clientEvents(r.events)) }
     return sharedStep(r)
   }
 }

@@ -61,6 +61,12 @@ const TRAILERS_ONLY = { endStream: true, sendDate: false } as const
 const OK_TRAILERS = { 'grpc-status': '0' } as const
 
 /**
+ * sharedFrames holds the framed bytes of frozen messages. A frozen wire message is shared by every call that writes
+ * it (a watch response sent to many streams, see codec-streams.ts), so it is encoded once; the bytes are only read.
+ */
+const sharedFrames = new WeakMap<WireMessage, Buffer>()
+
+/**
  * CallResponder writes one call's answer on its HTTP/2 stream. Nothing is written once the stream is closed or
  * reset (the client went away); `done` says the status went out (or can no longer).
  */
@@ -89,9 +95,10 @@ export class CallResponder {
   /** message writes one response message (the headers first if they are not out); false asks for 'drain'. */
   message(message: WireMessage): boolean {
     if (this.done) return true
-    let bytes: Buffer
+    let bytes: Buffer | undefined
     try {
-      bytes = frame(this.#encode(message))
+      if (!Object.isFrozen(message)) bytes = frame(this.#encode(message))
+      else if ((bytes = sharedFrames.get(message)) === undefined) sharedFrames.set(message, (bytes = frame(this.#encode(message))))
     } catch {
       this.status({ code: Status.INTERNAL, details: 'Error serializing response' })
       return true

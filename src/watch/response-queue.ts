@@ -1,17 +1,21 @@
 import type { WatchResponse } from '../messages/watch.ts'
 import type { Watcher } from './watcher.ts'
 
+/** FIRST: a new queue's capacity (in pairs): most streams never hold more than their created response. */
+const FIRST = 2
+
 /** SMALL: a queue's capacity (in pairs) kept when it empties; above it, an empty queue gives its array back. */
 const SMALL = 64
 
 /**
  * ResponseQueue is a watch stream's queue of responses, each with the watcher it counts against (undefined for
  * stream-level responses: created, canceled, progress answers). A ring buffer of pairs over one array whose
- * capacity doubles as needed, so queueing and taking a response allocate nothing in the steady state.
+ * capacity doubles as needed, so queueing and taking a response allocate nothing in the steady state. It starts
+ * small: a thousand idle streams, or streams whose reader takes each response as it is sent, stay compact.
  */
 export class ResponseQueue {
   /** #slots holds the pairs at 2 * ((#head + i) & (capacity - 1)); capacity is a power of two. */
-  #slots: (WatchResponse | Watcher | undefined)[] = new Array<undefined>(2 * SMALL).fill(undefined)
+  #slots: (WatchResponse | Watcher | undefined)[] = new Array<undefined>(2 * FIRST).fill(undefined)
   #head = 0
   #size = 0
 
@@ -50,7 +54,7 @@ export class ResponseQueue {
   }
 
   clear(): void {
-    this.#slots = new Array<undefined>(2 * SMALL).fill(undefined)
+    this.#slots = new Array<undefined>(2 * FIRST).fill(undefined)
     this.#head = 0
     this.#size = 0
   }

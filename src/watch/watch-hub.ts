@@ -155,14 +155,8 @@ export class WatchHub {
     const changes = commit.changes
     const rev = commit.rev
     const matched = this.#matched
+    if (changes.length === 1) return this.#notifyOne(commit, changes[0]!.record.key)
     try {
-      if (changes.length === 1) {
-        this.#match(changes[0]!.record.key, rev, matched)
-        if (matched.size === 0) return
-        const batches = new CommitBatches(commit, this.#prevOf)
-        for (let j = 0; j < matched.size; j++) this.#deliver(matched.at(j), rev, batches, undefined)
-        return
-      }
       // Several changes: each watcher collects the indexes of the changes it covers (its hits), once per commit.
       const stabbed = this.#stabbed
       for (let i = 0; i < changes.length; i++) {
@@ -190,6 +184,31 @@ export class WatchHub {
     }
   }
 
+  /**
+   * #notifyOne delivers a commit of one change: every watcher it matches gets the whole commit, so each is served as
+   * it is found, in one pass over its watcher set. Delivering may take a watcher out of the set being walked (it is
+   * moved aside, or its stream closes): a Set's iteration allows that. Nothing joins a set during notify (watchers
+   * return to sync only in catch-up turns), and the `nextRev` test skips any watcher that does not want `rev`.
+   */
+  #notifyOne(commit: Commit, key: string): void {
+    const rev = commit.rev
+    let batches: CommitBatches | undefined
+    const set = this.#single.get(key)
+    if (set !== undefined) {
+      for (const w of set) if (w.nextRev <= rev) this.#deliver(w, rev, (batches ??= new CommitBatches(commit, this.#prevOf)), undefined)
+    }
+    if (this.#ranges.size === 0) return
+    const sets = this.#stabbedSets
+    this.#ranges.stab(key, sets)
+    try {
+      for (let j = 0; j < sets.size; j++) {
+        for (const w of sets.at(j)) if (w.nextRev <= rev) this.#deliver(w, rev, (batches ??= new CommitBatches(commit, this.#prevOf)), undefined)
+      }
+    } finally {
+      sets.clear()
+    }
+  }
+
   /** #match appends the synced watchers of `key` that want revision `rev` (not starting later) to `out`. */
   #match(key: string, rev: number, out: Scratch<Watcher>): void {
     const set = this.#single.get(key)
@@ -212,7 +231,7 @@ export class WatchHub {
       return
     }
     w.nextRev = rev + 1
-    const batch = batches.batchFor(w.options, hits)
+    const batch = hits === undefined ? batches.wholeFor(w.filterBits) : batches.batchFor(w.options, hits)
     if (batch !== undefined) this.#send(w, batch)
   }
 

@@ -8,7 +8,7 @@ import { INFINITE } from './interval-tree.ts'
 import type { EventBatch } from './event-batch.ts'
 import type { WatchHub } from './watch-hub.ts'
 import { ResponseQueue } from './response-queue.ts'
-import { emptyResponse, wireResponses, type WireContext } from './watch-wire.ts'
+import { emptyResponse, wireResponsesOf, type WireContext } from './watch-wire.ts'
 import { Watcher, type WatchOutput } from './watcher.ts'
 
 /** StreamContext is what a watch stream needs from the engine. */
@@ -35,6 +35,9 @@ const GO_CODE_NAMES: Record<string, string> = {
 
 /** DONE is the iterator result of an ended stream (frozen, so it can be shared). */
 const DONE: IteratorResult<WatchResponse> = Object.freeze({ value: undefined, done: true })
+
+/** TAKING is a stream's reader while its real reader takes a response (see WatchStream.#push). */
+const TAKING: StreamReader = Object.freeze({ ready: () => undefined })
 
 /** Waiter resolves a pending next() of the async iterator when a response is queued or the stream ends. */
 class Waiter implements StreamReader {
@@ -100,7 +103,7 @@ export class WatchStream implements PollStream<WatchRequest, WatchResponse>, Wat
 
   events(watcher: Watcher, batch: EventBatch): void {
     if (this.#closed) return
-    const responses = wireResponses(batch, watcher.id, watcher.options, this.#ctx)
+    const responses = wireResponsesOf(batch, watcher.id, watcher.wireFlags, watcher.options, this.#ctx)
     for (let i = 0; i < responses.length; i++) this.#push(responses[i]!, watcher)
   }
 
@@ -119,14 +122,19 @@ export class WatchStream implements PollStream<WatchRequest, WatchResponse>, Wat
   /**
    * #push queues a response, counted against `watcher` until read, and wakes a waiting consumer; a consumer that
    * waits and can take responses directly (the client-level watch) gets it at once, with nothing queued or counted.
+   * A reader is registered only while the queue is empty (onReady, and #push wakes it at the first response queued),
+   * so a registered reader never overtakes a queued response.
    */
   #push(response: WatchResponse, watcher?: Watcher): void {
     if (this.#closed) return
     const reader = this.#reader
-    if (reader?.take !== undefined && this.#queue.size === 0) {
-      // Unregistered first: taking a cancellation closes the stream, which must not wake the reader a second time.
-      this.#reader = undefined
-      if (!reader.take(response) && this.#reader === undefined && !this.#closed) this.#reader = reader
+    if (reader?.take !== undefined) {
+      // TAKING stands in for the reader while it takes: a cancellation taken closes the stream, which must not wake
+      // the reader a second time, and a response pushed meanwhile is queued (and wakes TAKING, which clears it).
+      this.#reader = TAKING
+      const satisfied = reader.take(response)
+      if (this.#reader === TAKING) this.#reader = satisfied ? undefined : reader
+      else if (!satisfied && !this.#closed && this.#reader === undefined) reader.ready()
       return
     }
     if (watcher !== undefined) watcher.pending++

@@ -48,7 +48,16 @@ interface WireCache {
  * options, then shared (see the sharing rule above). O(events) the first time, O(1) after.
  */
 export function wireResponses(batch: EventBatch, watchId: number, options: WireOptions, ctx: WireContext): readonly WatchResponse[] {
-  const flags = (options.prevKv ? 2 : 0) | (options.fragment ? 1 : 0)
+  return wireResponsesOf(batch, watchId, wireFlags(options), options, ctx)
+}
+
+/** wireFlags packs the WireOptions into the number wireResponsesOf takes. */
+export function wireFlags(options: WireOptions): number {
+  return (options.prevKv ? 2 : 0) | (options.fragment ? 1 : 0)
+}
+
+/** wireResponsesOf is wireResponses with the options also given packed, as `wireFlags(options)` (the watcher keeps them). */
+export function wireResponsesOf(batch: EventBatch, watchId: number, flags: number, options: WireOptions, ctx: WireContext): readonly WatchResponse[] {
   let cache = batch.wire as WireCache | undefined
   if (cache === undefined) {
     batch.wire = cache = { header: undefined, plain: undefined, withPrev: undefined, lastId: 0, lastFlags: 0, last: undefined, others: undefined }
@@ -96,12 +105,14 @@ function build(batch: EventBatch, cache: WireCache, watchId: number, options: Wi
  */
 function eventsOf(batch: EventBatch, cache: WireCache, withPrev: boolean): readonly Event[] {
   const plain = withPrev ? cache.plain : undefined
-  const out: Event[] = []
-  for (let i = 0; i < batch.events.length; i++) {
+  const n = batch.events.length
+  // Sized up front: a list grown by push from empty would reserve room for 16 events.
+  const out = new Array<Event>(n)
+  for (let i = 0; i < n; i++) {
     const { record, prev } = batch.events[i]!
     const type = isTombstone(record) ? 'DELETE' : 'PUT'
     const kv = plain?.[i]!.kv ?? frozenKeyValue(record)
-    out.push(Object.freeze(withPrev && prev !== undefined ? { type, kv, prevKv: frozenKeyValue(prev) } : { type, kv }))
+    out[i] = Object.freeze(withPrev && prev !== undefined ? { type, kv, prevKv: frozenKeyValue(prev) } : { type, kv })
   }
   return Object.freeze(out)
 }

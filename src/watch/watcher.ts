@@ -1,5 +1,7 @@
 import type { Bin } from '../util/bytes.ts'
+import { filterBits } from './commit-batches.ts'
 import type { EventBatch } from './event-batch.ts'
+import { wireFlags } from './watch-wire.ts'
 
 /** WatcherOptions are a watcher's choices from its create request. */
 export interface WatcherOptions {
@@ -39,6 +41,9 @@ export class Watcher {
   /** end: '' for the key alone, else the exclusive end (INFINITE for every key from `key` on). */
   readonly end: Bin
   readonly options: WatcherOptions
+  /** filterBits and wireFlags are `options` packed as numbers, read on every delivery (see filterBits, wireFlags). */
+  readonly filterBits: number
+  readonly wireFlags: number
   /** nextRev is the first revision whose events the watcher has not been given (or skipped as filtered out). */
   nextRev: number
   synced = false
@@ -61,6 +66,8 @@ export class Watcher {
     this.key = key
     this.end = end
     this.options = options
+    this.filterBits = filterBits(options)
+    this.wireFlags = wireFlags(options)
     this.nextRev = nextRev
   }
 

@@ -69,7 +69,25 @@ export const event: Codec<Event> = {
   },
 }
 
-export const watchResponse = messageCodec<WatchResponse>('etcdserverpb.WatchResponse', { messages: { header, events: event } })
+const watchResponseFields = messageCodec<WatchResponse>('etcdserverpb.WatchResponse', { messages: { header, events: event } })
+
+/**
+ * sharedWire caches the wire form of each shared (frozen) response: the engine hands one frozen response to every
+ * watcher of the same shape, so every stream writes the same wire message. It is frozen in turn, which tells the
+ * server it may encode it once for all of them (see CallResponder.message).
+ */
+const sharedWire = new WeakMap<WatchResponse, WireMessage>()
+
+export const watchResponse: Codec<WatchResponse> = {
+  fromWire: watchResponseFields.fromWire,
+  toWire(r) {
+    if (!Object.isFrozen(r)) return watchResponseFields.toWire(r)
+    let w = sharedWire.get(r)
+    if (w === undefined) sharedWire.set(r, (w = Object.freeze(watchResponseFields.toWire(r))))
+    return w
+  },
+}
+
 
 // ---- Lease
 
