@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Engine } from '../api/engine.ts'
-import { isLoopback } from './loopback.ts'
+import { isLoopback } from '../util/loopback.ts'
 import { serveLatestChanges } from './latest-changes-route.ts'
 import { servePageRange } from './page-range.ts'
 import { serveAdvanceTime, serveClockStatus } from './time-control.ts'
 
-export { isLoopback } from './loopback.ts'
+export { isLoopback } from '../util/loopback.ts'
 
 /**
  * The web console's HTTP routes, on the client port beside the JSON gateway: the page's static files under /ui/

@@ -5,7 +5,7 @@ import { EtcdError } from '../util/errors.ts'
 import { sendError, sendJson } from '../server/gateway/gateway-call.ts'
 import { toGrpcStatus } from '../wire/status.ts'
 import { answerJson, ConsoleRefusal, credentialsOf } from './console-json.ts'
-import { isLoopback } from './loopback.ts'
+import { isLoopback } from '../util/loopback.ts'
 
 /**
  * The console's "advance time" control, for an engine that runs on a ManualClock (a fake from etcdlite/testing, or

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { isLoopback } from '../util/loopback.ts'
 import type { Engine } from '../api/engine.ts'
 import type { Faults, FaultRule } from './faults.ts'
 
@@ -80,7 +81,7 @@ function route(req: IncomingMessage, res: ServerResponse, path: string, faults: 
 
 /** allowed answers undefined for a caller the control serves, or why it refuses. */
 async function allowed(req: IncomingMessage, engine: () => Engine): Promise<string | undefined> {
-  if (isLoopback(req.socket.remoteAddress)) return undefined
+  if (isLoopback(req.socket.remoteAddress ?? '')) return undefined
   const services = engine().services
   if (!(await services.auth.authStatus({})).enabled) {
     return 'fault control: only loopback clients may use it while auth is off'
@@ -96,11 +97,6 @@ async function allowed(req: IncomingMessage, engine: () => Engine): Promise<stri
   }
 }
 
-function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address
-  return v4.startsWith('127.') || address === '::1'
-}
 
 function readJson(req: IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
