@@ -21,9 +21,9 @@ import { EMPTY, keyValues } from './key-values.ts'
 import type { KeyRecord } from './key-record.ts'
 import { raftRequestSize } from './request-size.ts'
 import { int } from '../util/fields.ts'
-import { parseDelete, parsePut, parseRange, parseTxn, type RequestLimits } from './requests.ts'
+import { parseDelete, parsePut, parseRange, parseTxn, type RequestLimits, type TxnOp } from './requests.ts'
 import type { MvccStore } from './store.ts'
-import { evaluateTxn, type OpOutcome, type TxnOutcome } from './txn.ts'
+import { evaluateCompares, evaluateTxn, type OpOutcome, type TxnOutcome } from './txn.ts'
 import { checkDuplicateKeys } from './txn-intervals.ts'
 import { KvStats } from './kv-stats.ts'
 import { opNeeds, type KeyRange, type KvAccess, type LeaseKeys } from './kv-access.ts'
@@ -155,6 +155,8 @@ export class KvService implements KV {
     checkDuplicateKeys(op.success, op.failure)
     this.#checkSize(raftRequestSize(op))
     if (credentials !== undefined || ctx.access?.enabled === true) this.#check(credentials, op)
+    const quick = this.#singleKeyTxn(op)
+    if (quick !== undefined) return quick
     const txn = ctx.store.write()
     try {
       const outcome = evaluateTxn(txn, op, ctx.leases)
@@ -164,6 +166,31 @@ export class KvService implements KV {
     } finally {
       txn.abort()
     }
+  }
+
+  /**
+   * #singleKeyTxn answers the commonest txns without a write txn: compares on single keys (a compare-and-swap, or a
+   * create-if-absent) whose chosen branch is empty or one plain put. The compares read the current revision, as
+   * evaluateTxn's would; the put is then the one-shot put's store write (`store.put`), which has the same effect as
+   * the put inside a write txn. Returns undefined for any other txn, which then takes the general path.
+   */
+  #singleKeyTxn(op: TxnOp): TxnResponse | undefined {
+    const compares = op.compares
+    for (let i = 0; i < compares.length; i++) if (compares[i]!.end !== '') return undefined
+    const ctx = this.#ctx
+    const store = ctx.store
+    const succeeded = evaluateCompares(store.read(), compares)
+    const ops = succeeded ? op.success : op.failure
+    if (ops.length === 0) {
+      this.stats.countTxn(op, succeeded, NO_OUTCOMES)
+      return { header: ctx.header(store.rev), succeeded, responses: [] }
+    }
+    const put = ops[0]!
+    if (ops.length !== 1 || put.kind !== 'put' || put.prevKv || put.ignoreValue || put.ignoreLease) return undefined
+    if (put.lease !== 0n && !ctx.leases.has(put.lease)) throw new EtcdError('ETCD_LEASE_NOT_FOUND')
+    const { rev } = store.put(put.key, put.value, put.lease)
+    this.stats.countTxn(op, succeeded, PUT_OUTCOMES)
+    return { header: ctx.header(rev), succeeded, responses: [{ responsePut: { header: nestedHeader(rev) } }] }
   }
 
   /**
@@ -280,6 +307,10 @@ function txnResponses(outcome: TxnOutcome, header: ResponseHeader): TxnResponse 
     responses: outcome.responses.map((o, i) => responseOp(o, outcome.revs[i]!)),
   }
 }
+
+/** The outcomes of an empty branch and of a branch of one put without prevKv, for counting a single-key txn. */
+const NO_OUTCOMES: readonly OpOutcome[] = []
+const PUT_OUTCOMES: readonly OpOutcome[] = [{ kind: 'put', prev: undefined }]
 
 function nestedHeader(revision: number): ResponseHeader {
   return { clusterId: 0n, memberId: 0n, revision, raftTerm: 0 }
