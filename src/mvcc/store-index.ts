@@ -51,6 +51,8 @@ export class StoreIndex {
   #pending: KeyIndex[] = []
   #idleScheduled = false
   #background = true
+  /** #staleMayWait: a key left the index while waiting, so #pending may hold stale entries (see the invariant). */
+  #staleMayWait = false
 
   /** size is the number of keys with retained history (live or deleted). */
   get size(): number {
@@ -107,6 +109,7 @@ export class StoreIndex {
     // A waiting key is not in the tree: its list entry is now stale and is skipped when the list is taken in. Keys
     // leave mostly through compaction, which orders the index first, or an aborted write, whose new keys are last.
     if (this.#pending.length === 0 || this.#pending.lastIndexOf(ki) < 0) this.#tree.delete(key)
+    else this.#staleMayWait = true
   }
 
   /**
@@ -232,25 +235,46 @@ export class StoreIndex {
     const waiting = this.#pending
     this.#pending = []
     this.#takeIn(waiting)
+    this.#staleMayWait = false
     return this.#tree
   }
 
-  /** #takeIn puts the given waiting entries (skipping stale ones) into the ordered tree. */
+  /**
+   * #takeIn puts the given waiting entries (skipping stale ones) into the ordered tree. Entries that arrived in key
+   * order with none stale (a reopen reads its checkpoint in key order) go in as they are: no sort, no lookups.
+   */
   #takeIn(waiting: KeyIndex[]): void {
     const byKey = this.#byKey
-    // Sorting the keys as plain strings (no comparator) is V8's fastest sort; each key finds its KeyIndex again.
-    const keys: Bin[] = []
-    for (const ki of waiting) if (byKey.get(ki.key) === ki) keys.push(ki.key)
-    keys.sort()
+    let keys = this.#staleMayWait ? undefined : ascendingKeys(waiting)
+    let values: KeyIndex[] | undefined
+    if (keys !== undefined) values = waiting
+    else {
+      // Sorting the keys as plain strings (no comparator) is V8's fastest sort; each key finds its KeyIndex again.
+      keys = []
+      for (const ki of waiting) if (byKey.get(ki.key) === ki) keys.push(ki.key)
+      keys.sort()
+    }
     const tree = this.#tree
     if (keys.length * REBUILD_SHARE < tree.size) {
-      for (const key of keys) tree.set(key, byKey.get(key)!)
+      for (let i = 0; i < keys.length; i++) tree.set(keys[i]!, values?.[i] ?? byKey.get(keys[i]!)!)
       return
     }
-    const values = keys.map((key) => byKey.get(key)!)
+    values ??= keys.map((key) => byKey.get(key)!)
     const merged = tree.size === 0 ? { keys, values } : mergeSorted(tree.keysArray(), tree.valuesArray(), keys, values)
     this.#tree = bulkLoad(merged.keys, merged.values, MAX_NODE_SIZE, defaultComparator)
   }
+}
+
+/** ascendingKeys returns the entries' keys when they are strictly ascending, undefined as soon as one is not. */
+function ascendingKeys(entries: readonly KeyIndex[]): Bin[] | undefined {
+  const keys = new Array<Bin>(entries.length)
+  let previous: Bin | undefined
+  for (let i = 0; i < entries.length; i++) {
+    const key = entries[i]!.key
+    if (previous !== undefined && key <= previous) return undefined
+    keys[i] = previous = key
+  }
+  return keys
 }
 
 /** mergeSorted merges two ascending lists of distinct keys that share none, with their values. */
