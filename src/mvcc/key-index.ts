@@ -21,6 +21,9 @@ import { isTombstone, type KeyRecord } from './key-record.ts'
  * [put@6, put@8] as well (put@6 is the newest at or below 7); at 4 leaves [put@6, put@8] (tomb@4 goes); at 3 leaves
  * [put@3, tomb@4, put@6, put@8]. A key whose list becomes empty leaves the index.
  */
+/** EXACT_UP_TO: histories shorter than this many records are kept in arrays of exactly their length (see append). */
+const EXACT_UP_TO = 8
+
 export class KeyIndex {
   /**
    * #versions holds the records: the one record alone while the key has one version (most keys, and reads at the
@@ -82,11 +85,21 @@ export class KeyIndex {
     return isTombstone(record) ? undefined : record
   }
 
-  /** append adds the key's next version; its revision must be above every retained one. */
+  /**
+   * append adds the key's next version; its revision must be above every retained one. A short history is copied
+   * into an array of exactly its new length: `push` would grow a full array of 2 to 19 slots (V8 adds half and 16),
+   * 150 bytes for a key with three versions. Longer histories grow by `push`, amortised.
+   */
   append(record: KeyRecord): void {
     const v = this.#versions
-    if (Array.isArray(v)) v.push(record)
-    else this.#versions = [v, record]
+    if (!Array.isArray(v)) this.#versions = [v, record]
+    else if (v.length >= EXACT_UP_TO) v.push(record)
+    else {
+      const grown = new Array<KeyRecord>(v.length + 1)
+      for (let i = 0; i < v.length; i++) grown[i] = v[i]!
+      grown[v.length] = record
+      this.#versions = grown
+    }
   }
 
   /** dropLatest undoes the last append (an aborted write); returns true when no record is left. */
