@@ -111,6 +111,32 @@ export function checkTargets(results: Result[]): TargetCheck[] {
     out.push({ target: "disk 'os', 64 writers >= 15x real etcd", where: `${os64.case} / ${etcd64.case}`, measured: `${fmt(os64.opsPerSec)} vs ${fmt(etcd64.opsPerSec)} puts/s (etcd 3.4 always fsyncs)`, ratio: x2(ratio), met: ratio >= 15 })
   } else missing("disk 'os', 64 writers >= 15x real etcd", 'put disk', os64 ? 'real etcd not installed' : 'not run')
 
+  // The wire floor issue's in-process disk goals: 'os' against raw LevelDB batches of the same size (the issue's
+  // baseline is the public `batch()`; the implementation batch, one native call, is shown beside it), 'fsync'
+  // against an absolute rate and against real etcd (which always fsyncs), and the 1M-key reopen against reading
+  // every LevelDB entry of the same directory.
+  const osPublic = find(results, /^put disk os, 64 in flight/, 'LevelDB, batches of 64 (raw)')
+  const osImpl = find(results, /^put disk os, 64 in flight/, 'LevelDB, batches of 64 (raw, implementation batch)')
+  if (os64 && osPublic) {
+    const ratio = os64.opsPerSec / osPublic.opsPerSec
+    const impl = osImpl ? `; ${x2(os64.opsPerSec / osImpl.opsPerSec)} of the implementation batch (${fmt(osImpl.opsPerSec)} puts/s)` : ''
+    out.push({ target: "(wire floor) disk 'os', 64 writers >= 0.9x raw LevelDB batches of the same size", where: os64.case, measured: `${fmt(os64.opsPerSec)} vs ${fmt(osPublic.opsPerSec)} puts/s (public batch())${impl}`, ratio: x2(ratio), met: ratio >= 0.9 })
+  } else missing("(wire floor) disk 'os', 64 writers >= 0.9x raw LevelDB batches", 'put disk os', 'not run')
+  const fsync64 = find(results, /^put disk fsync, 64 in flight/, 'etcdlite disk fsync')
+  if (fsync64) {
+    out.push({ target: "(wire floor) disk 'fsync', 64 writers >= 25k puts/s", where: fsync64.case, measured: `${fmt(fsync64.opsPerSec)} puts/s`, ratio: `${((fsync64.opsPerSec / 25_000) * 100).toFixed(0)}% of target`, met: fsync64.opsPerSec >= 25_000 })
+    if (etcd64) {
+      const ratio = fsync64.opsPerSec / etcd64.opsPerSec
+      out.push({ target: "(wire floor) disk 'fsync', 64 writers >= 15x real etcd", where: fsync64.case, measured: `${fmt(fsync64.opsPerSec)} vs ${fmt(etcd64.opsPerSec)} puts/s (both synced)`, ratio: x2(ratio), met: ratio >= 15 })
+    } else missing("(wire floor) disk 'fsync', 64 writers >= 15x real etcd", 'put disk fsync', 'real etcd not installed')
+  } else missing("(wire floor) disk 'fsync', 64 writers >= 25k puts/s and >= 15x real etcd", 'put disk fsync', 'not run')
+  const reopenLite = results.find((r) => r.case.startsWith('reopen') && r.system === 'etcdlite disk')
+  const reopenRaw = results.find((r) => r.case.startsWith('reopen') && r.system === 'LevelDB, read every entry (raw)')
+  if (reopenLite && reopenRaw) {
+    const ratio = Number(reopenLite['seconds']) / Number(reopenRaw['seconds'])
+    out.push({ target: '(wire floor) reopen <= 1.5x the time to read every LevelDB entry', where: reopenLite.case, measured: `${Number(reopenLite['seconds']).toFixed(2)} s vs ${Number(reopenRaw['seconds']).toFixed(2)} s (${String(reopenRaw['note'] ?? '')})`, ratio: `${ratio.toFixed(2)}x the time`, met: ratio <= 1.5 })
+  } else missing('(wire floor) reopen <= 1.5x the time to read every LevelDB entry', 'reopen', 'not run')
+
   // Served put: rows of the server benchmark (bench/server.ts): the etcd3 client against `etcdlite serve` and against
   // real etcd, 64 requests in flight, in one case.
   const served = results.filter((r) => r['bench'] === 'server' && /put/i.test(r.case) && /\b64\b/.test(r.case))

@@ -51,6 +51,12 @@ export class StoreIndex {
   #pending: KeyIndex[] = []
   #idleScheduled = false
   #background = true
+  /**
+   * #ascending: every key in the map was loaded by loadRecord, in strictly ascending order, and #loadedLast holds the
+   * greatest (undefined while the map is empty). Any other change to the map ends it for good.
+   */
+  #ascending = true
+  #loadedLast: KeyIndex | undefined
   /** #staleMayWait: a key left the index while waiting, so #pending may hold stale entries (see the invariant). */
   #staleMayWait = false
 
@@ -71,6 +77,7 @@ export class StoreIndex {
 
   /** insert adds a key seen for the first time; the caller has checked that it is absent. O(1). */
   insert(key: Bin, first: KeyRecord): KeyIndex {
+    if (this.#ascending) this.#endAscending()
     const ki = new KeyIndex(first)
     this.#byKey.set(key, ki)
     if (this.#pending.push(ki) >= IDLE_BATCH && !this.#idleScheduled && this.#background) this.#scheduleIdle()
@@ -82,17 +89,41 @@ export class StoreIndex {
    * but no background step starts: finishLoad orders all of them at once, in one bulk build.
    */
   loadRecord(record: KeyRecord): void {
-    const ki = this.#byKey.get(record.key)
-    if (ki !== undefined) ki.append(record)
-    else {
-      const first = new KeyIndex(record)
-      this.#byKey.set(record.key, first)
-      this.#pending.push(first)
+    const key = record.key
+    if (this.#ascending) {
+      // Every key so far came in ascending order (a checkpoint is read so), so the map holds only keys up to the
+      // last one: the same key continues its history, a greater one is new, and neither needs a lookup.
+      const last = this.#loadedLast
+      if (last !== undefined && key === last.key) {
+        last.append(record)
+        return
+      }
+      if (last === undefined || key > last.key) {
+        this.#loadedLast = this.#loadNew(key, record)
+        return
+      }
+      this.#endAscending()
     }
+    const ki = this.#byKey.get(key)
+    if (ki !== undefined) ki.append(record)
+    else this.#loadNew(key, record)
+  }
+
+  #endAscending(): void {
+    this.#ascending = false
+    this.#loadedLast = undefined
+  }
+
+  #loadNew(key: Bin, record: KeyRecord): KeyIndex {
+    const first = new KeyIndex(record)
+    this.#byKey.set(key, first)
+    this.#pending.push(first)
+    return first
   }
 
   /** finishLoad takes the loaded keys into the ordered tree now, while opening, rather than at the first range. */
   finishLoad(): void {
+    this.#endAscending()
     this.#order()
   }
 
@@ -105,6 +136,7 @@ export class StoreIndex {
   delete(key: Bin): void {
     const ki = this.#byKey.get(key)
     if (ki === undefined) return
+    if (this.#ascending) this.#endAscending()
     this.#byKey.delete(key)
     // A waiting key is not in the tree: its list entry is now stale and is skipped when the list is taken in. Keys
     // leave mostly through compaction, which orders the index first, or an aborted write, whose new keys are last.

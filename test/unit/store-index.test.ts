@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import type { KeyRecord } from '../../src/mvcc/key-record.ts'
-import { UNBOUNDED } from '../../src/mvcc/store-index.ts'
+import { makeRecord, makeTombstone, type KeyRecord } from '../../src/mvcc/key-record.ts'
+import { StoreIndex, UNBOUNDED } from '../../src/mvcc/store-index.ts'
 import { MvccStore } from '../../src/mvcc/store.ts'
 
 /**
@@ -175,6 +175,53 @@ async function run(steps: Step[]): Promise<void> {
 describe('StoreIndex: lazily ordered keys', () => {
   test('interleaved puts, deletes, aborts, ranges at past revisions, compactions and walks agree with a naive model', async () => {
     await fc.assert(fc.asyncProperty(fc.array(stepArb, { maxLength: 60 }), run), { numRuns: 300 })
+  })
+
+  test('records loaded back in key order, in revision order or in a mix of the two give the same index', () => {
+    // A history: each key's versions (puts, and deletes that end a generation) at increasing revisions.
+    const historyArb = fc.array(fc.tuple(keyArb, fc.boolean()), { minLength: 1, maxLength: 40 }).map((writes) => {
+      const records: KeyRecord[] = []
+      const live = new Map<string, KeyRecord>()
+      writes.forEach(([key, del], i) => {
+        const rev = i + 2
+        const prev = live.get(key)
+        if (del && prev !== undefined) {
+          records.push(makeTombstone(key, rev, 0))
+          live.delete(key)
+        } else if (!del) {
+          const record = makeRecord(key, `v${rev}`, prev?.createRevision ?? rev, rev, 0, (prev?.version ?? 0) + 1, 0n)
+          records.push(record)
+          live.set(key, record)
+        }
+      })
+      return records
+    })
+    const byKey = (records: KeyRecord[]) => [...records].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.modRevision - b.modRevision))
+    const contents = (index: StoreIndex) => [...index.entries()].map(([key, ki]) => [key, ki.records.map((r) => r.modRevision)])
+    fc.assert(
+      fc.property(historyArb, fc.nat(40), (records, cut) => {
+        const orders = [
+          byKey(records),
+          records,
+          // A checkpoint in key order, then the records written after it (revision order): keys may go back.
+          [...byKey(records.slice(0, cut)), ...records.slice(cut)],
+        ]
+        const loaded = orders.map((order) => {
+          const index = new StoreIndex()
+          for (const r of order) index.loadRecord(r)
+          index.finishLoad()
+          return contents(index)
+        })
+        const expected = byKey(records).reduce<[string, number[]][]>((out, r) => {
+          const last = out[out.length - 1]
+          if (last !== undefined && last[0] === r.key) last[1].push(r.modRevision)
+          else out.push([r.key, [r.modRevision]])
+          return out
+        }, [])
+        for (const got of loaded) expect(got).toEqual(expected)
+      }),
+      { numRuns: 300 },
+    )
   })
 
   test('a range after many new keys sees them all, in byte order, whether the tree is rebuilt or extended', () => {
